@@ -1,0 +1,84 @@
+/**
+ * @file checks.c
+ * The check catalogue table and its look-ups.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "checks.h"
+
+static const char *const yesno[] = { "no", "yes", NULL };
+static const char *const syntax[] = { "ok", "invalid", NULL };
+static const char *const rclass[] = { "local", "relay-domain", "foreign", NULL };
+static const char *const relay[] = { "local", "relay-domain", "allowed", "denied", NULL };
+
+const struct vg_check_def vg_checks[VG_NCHECKS] = {
+	[VG_CK_TRUSTED] = { "trusted", VG_STAGE_CONNECT, yesno,
+	    "client address is in trusted_networks" },
+	[VG_CK_CLIENT_NET] = { "client_net", VG_STAGE_CONNECT, NULL,
+	    "client address is in the listed networks" },
+	[VG_CK_AUTH] = { "auth", VG_STAGE_MAIL, yesno,
+	    "client authenticated with SASL ({auth_authen})" },
+	[VG_CK_TLS_CLIENT] = { "tls_client", VG_STAGE_MAIL, yesno,
+	    "client presented a verified, listed TLS certificate" },
+	[VG_CK_RCPT_SYNTAX] = { "rcpt_syntax", VG_STAGE_RCPT, syntax,
+	    "recipient is a valid RFC 5321 path" },
+	[VG_CK_RCPT_CLASS] = { "rcpt_class", VG_STAGE_RCPT, rclass,
+	    "recipient domain is local, a relay domain, or foreign" },
+	[VG_CK_RELAY] = { "relay", VG_STAGE_RCPT, relay,
+	    "relay control: may this client send to this recipient" },
+	[VG_CK_RCPT_POSTMASTER] = { "rcpt_postmaster", VG_STAGE_RCPT, yesno,
+	    "recipient is postmaster of a local domain (RFC 5321 4.5.1)" },
+};
+
+static const char *const stage_names[VG_NSTAGES] = { "connect", "helo", "mail", "rcpt" };
+
+const char *vg_stage_name(enum vg_stage st)
+{
+	return (unsigned)st < VG_NSTAGES ? stage_names[st] : "?";
+}
+
+int vg_stage_lookup(const char *name)
+{
+	int i;
+
+	for (i = 0; i < VG_NSTAGES; i++)
+		if (strcmp(name, stage_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int vg_check_lookup(const char *name)
+{
+	int i;
+
+	for (i = 0; i < VG_NCHECKS; i++)
+		if (strcmp(name, vg_checks[i].name) == 0)
+			return i;
+	return -1;
+}
+
+int vg_check_result_lookup(int check, const char *value)
+{
+	int i;
+
+	if (check < 0 || check >= VG_NCHECKS || vg_checks[check].results == NULL)
+		return -1;
+	for (i = 0; vg_checks[check].results[i] != NULL; i++)
+		if (strcmp(value, vg_checks[check].results[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *vg_check_result_name(int check, int result)
+{
+	int i;
+
+	if (check < 0 || check >= VG_NCHECKS || vg_checks[check].results == NULL || result < 0)
+		return "?";
+	for (i = 0; vg_checks[check].results[i] != NULL; i++)
+		if (i == result)
+			return vg_checks[check].results[i];
+	return "?";
+}

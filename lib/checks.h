@@ -1,0 +1,62 @@
+/**
+ * @file checks.h
+ * The check catalogue: each check's name, the stage from which its result
+ * is known, and its result values.  Rules test these; checks never decide.
+ */
+#ifndef VIGIE_CHECKS_H
+#define VIGIE_CHECKS_H
+
+/** SMTP stages at which vigie decides, in protocol order. */
+enum vg_stage {
+	VG_STAGE_CONNECT = 0,
+	VG_STAGE_HELO,
+	VG_STAGE_MAIL,
+	VG_STAGE_RCPT,
+	VG_NSTAGES
+};
+
+/** Check identifiers; the order is the order explain prints them in. */
+enum vg_check_id {
+	VG_CK_TRUSTED = 0,     /**< client in trusted_networks: yes/no */
+	VG_CK_CLIENT_NET,      /**< condition on the client address: CIDR list, no result values */
+	VG_CK_AUTH,            /**< SASL-authenticated: yes/no */
+	VG_CK_TLS_CLIENT,      /**< verified, listed TLS client certificate: yes/no */
+	VG_CK_RCPT_SYNTAX,     /**< RCPT path syntax: ok/invalid */
+	VG_CK_RCPT_CLASS,      /**< recipient domain class: local/relay-domain/foreign */
+	VG_CK_RELAY,           /**< relay control: local/relay-domain/allowed/denied */
+	VG_CK_RCPT_POSTMASTER, /**< recipient is postmaster of ours: yes/no */
+	VG_NCHECKS
+};
+
+/** Result values shared by the yes/no checks. */
+enum { VG_NO = 0, VG_YES = 1 };
+/** rcpt_syntax results. */
+enum { VG_SYNTAX_OK = 0, VG_SYNTAX_INVALID = 1 };
+/** rcpt_class results. */
+enum { VG_CLASS_LOCAL = 0, VG_CLASS_RELAY_DOMAIN, VG_CLASS_FOREIGN };
+/** relay results. */
+enum { VG_RELAY_LOCAL = 0, VG_RELAY_RELAY_DOMAIN, VG_RELAY_ALLOWED, VG_RELAY_DENIED };
+
+/** A check's static description. */
+struct vg_check_def {
+	const char *name;            /**< as written in rules */
+	enum vg_stage stage;         /**< earliest stage at which the result is known */
+	const char *const *results;  /**< NULL-terminated value names; NULL for CIDR conditions */
+	const char *help;            /**< one line for explain and the docs */
+};
+
+/** The catalogue, indexed by enum vg_check_id. */
+extern const struct vg_check_def vg_checks[VG_NCHECKS];
+
+/** Name of a stage ("connect", "helo", "mail", "rcpt"). */
+const char *vg_stage_name(enum vg_stage st);
+/** Stage by name, or -1. */
+int vg_stage_lookup(const char *name);
+/** Check by name, or -1. */
+int vg_check_lookup(const char *name);
+/** Result index of a value name for a check, or -1. */
+int vg_check_result_lookup(int check, const char *value);
+/** Name of a result value (never NULL). */
+const char *vg_check_result_name(int check, int result);
+
+#endif

@@ -1,0 +1,119 @@
+/**
+ * @file conf.h
+ * vigie's configuration: parsed from one file into a fresh, immutable,
+ * reference-counted struct.  Every error is reported as file:line:col.
+ */
+#ifndef VIGIE_CONF_H
+#define VIGIE_CONF_H
+
+#include <stddef.h>
+
+#include "checks.h"
+#include "ip.h"
+#include "util.h"
+
+#define VG_TEXT_MAX   200  /**< longest reply text a rule may give (before macro expansion) */
+#define VG_NAME_MAX   63   /**< longest rule name */
+
+/** Rule actions.  VG_ACT_NONE means "no rule decided". */
+enum vg_action {
+	VG_ACT_NONE = 0,
+	VG_ACT_ACCEPT,
+	VG_ACT_REJECT,
+	VG_ACT_TEMPFAIL,
+	VG_ACT_WARN
+};
+
+/** A list of strings.  Domain lists hold lower-case names; an entry
+ *  ".example.org" matches every subdomain of example.org. */
+struct vg_strlist {
+	char **v;
+	size_t n, cap;
+};
+
+/** One condition of a rule: check (=|!=) value[,value...]. */
+struct vg_cond {
+	int check;              /**< enum vg_check_id */
+	int negate;             /**< written with != */
+	unsigned mask;          /**< bit i set: result value i matches */
+	struct vg_netlist nets; /**< for client_net */
+};
+
+/** One rule. */
+struct vg_rule {
+	char name[VG_NAME_MAX + 1];
+	enum vg_stage stage;
+	struct vg_cond *conds;
+	size_t ncond;
+	enum vg_action action;
+	int code;           /**< SMTP code, 0 when the action has none */
+	char esc[12];       /**< enhanced status code "5.7.1" */
+	char *text;         /**< reply text template (may hold %{macros}), never NULL */
+	int line;           /**< where it was defined, for messages */
+};
+
+/** The whole configuration.  Immutable once loaded; shared by reference. */
+struct vg_config {
+	int refs;                   /**< reference count, see vg_config_ref() */
+	char *path;                 /**< the file it came from */
+
+	char *socket;
+	int socket_mode;
+	char *socket_group;
+	char *user;
+	char *group;
+	int run_as_root;
+	char *pidfile;
+	char *log;
+	char *log_facility;
+	int log_level;
+
+	char *hostname;
+	struct vg_strlist our_hostnames;
+	struct vg_netlist our_addresses;
+	struct vg_strlist local_domains;
+	struct vg_strlist relay_domains;
+	struct vg_netlist trusted_networks;
+	struct vg_strlist tls_client_subjects;
+	struct vg_strlist tls_client_issuers;
+
+	int dry_run;
+	int delay_reject;
+
+	struct vg_rule *rules[VG_NSTAGES];
+	size_t nrules[VG_NSTAGES];
+};
+
+/** Errors gathered while loading: one "file:line:col: message" per line. */
+struct vg_cfgerr {
+	struct vstr text;
+	int count;
+};
+
+/** Initialise an error collector. */
+void vg_cfgerr_init(struct vg_cfgerr *e);
+/** Release an error collector. */
+void vg_cfgerr_free(struct vg_cfgerr *e);
+
+/**
+ * Load a configuration file, then apply "key=value" overrides (-o).
+ * The parser keeps going after an error so that all are reported.
+ * @param path      the file
+ * @param overrides NULL-terminated array of "key=value", or NULL
+ * @param errs      receives every error
+ * @return a config with one reference, or NULL when there was any error
+ */
+struct vg_config *vg_config_load(const char *path, const char *const *overrides, struct vg_cfgerr *errs);
+/** Take one more reference (thread-safe). */
+struct vg_config *vg_config_ref(struct vg_config *c);
+/** Drop a reference; frees on the last one (thread-safe). */
+void vg_config_unref(struct vg_config *c);
+
+/** Is domain (lower-case, no trailing dot) in the list? */
+int vg_domlist_match(const struct vg_strlist *l, const char *domain);
+/** Is s (exact, case-sensitive) in the list? */
+int vg_strlist_has(const struct vg_strlist *l, const char *s);
+/** Call fn(name) for every known key, in schema order. */
+void vg_config_keys(void (*fn)(const char *name, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,511 @@
+/**
+ * @file policy.c
+ * The policy engine: per-connection session state, lazily computed and
+ * cached check results, the first-match rule walk of each stage, delayed
+ * rejection, and the one funnel (finish()) that validates every decision
+ * and logs it in one line.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "policy.h"
+#include "util.h"
+
+#define NOT_COMPUTED (-2)
+#define LOGVAL_MAX   256   /**< longest client value copied into a log line or reply */
+
+/** One SMTP connection, as the policy sees it. */
+struct vg_session {
+	struct vg_config *cfg;   /**< the config this connection started with (a reference) */
+	int quiet;               /**< no decision log lines (explain) */
+
+	int have_ip;             /**< client address known */
+	struct vg_ip ip;
+	char addr[64];           /**< client address as logged ("unknown" if none) */
+	char name[256];          /**< client host name as logged */
+	char helo[LOGVAL_MAX + 4]; /**< HELO argument, sanitised, for logs and replies */
+	char macros[VG_NMACROS][256];
+
+	char sender[LOGVAL_MAX + 4]; /**< MAIL FROM address, sanitised, for logs and replies */
+	int in_txn;              /**< MAIL seen and not reset */
+	int smtputf8;            /**< MAIL carried the SMTPUTF8 parameter */
+
+	struct vg_path rcpt;     /**< current recipient, parsed */
+	int rcpt_ok;             /**< it parsed */
+	char rcpt_log[LOGVAL_MAX + 4]; /**< current recipient, sanitised */
+
+	enum vg_stage stage;     /**< stage being decided */
+	int cache[VG_NCHECKS];   /**< computed results, NOT_COMPUTED if not yet */
+	int has_delayed[VG_NSTAGES];
+	struct vg_decision delayed[VG_NSTAGES]; /**< rejections kept for RCPT (delay_reject) */
+};
+
+static const char *const macro_names[VG_NMACROS] = {
+	"i", "{auth_authen}", "{auth_type}", "{verify}", "{cert_subject}", "{cert_issuer}",
+	"{daemon_name}",
+};
+
+const char *vg_macro_name(enum vg_macro m)
+{
+	return (unsigned)m < VG_NMACROS ? macro_names[m] : "?";
+}
+
+/** Forget cached results of checks known from stage `from` on. */
+static void invalidate(struct vg_session *s, enum vg_stage from)
+{
+	int i;
+
+	for (i = 0; i < VG_NCHECKS; i++)
+		if (vg_checks[i].stage >= from)
+			s->cache[i] = NOT_COMPUTED;
+}
+
+struct vg_session *vg_session_new(struct vg_config *cfg)
+{
+	struct vg_session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->cfg = vg_config_ref(cfg);
+	vg_strlcpy(s->addr, "unknown", sizeof(s->addr));
+	vg_strlcpy(s->name, "unknown", sizeof(s->name));
+	invalidate(s, VG_STAGE_CONNECT);
+	return s;
+}
+
+void vg_session_free(struct vg_session *s)
+{
+	if (s == NULL)
+		return;
+	vg_config_unref(s->cfg);
+	free(s);
+}
+
+const struct vg_config *vg_session_config(const struct vg_session *s)
+{
+	return s->cfg;
+}
+
+void vg_session_quiet(struct vg_session *s, int quiet)
+{
+	s->quiet = quiet;
+}
+
+void vg_session_set_macro(struct vg_session *s, enum vg_macro m, const char *value)
+{
+	if ((unsigned)m >= VG_NMACROS)
+		return;
+	vg_strlcpy(s->macros[m], value ? value : "", sizeof(s->macros[m]));
+}
+
+const struct vg_path *vg_session_rcpt_path(const struct vg_session *s)
+{
+	return &s->rcpt;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks                                                              */
+
+/** Class of the current recipient's domain. */
+static int rcpt_class(struct vg_session *s)
+{
+	const struct vg_config *c = s->cfg;
+	const struct vg_path *p = &s->rcpt;
+	struct vg_ip ip;
+
+	if (!s->rcpt_ok)
+		return VG_CLASS_FOREIGN;
+	switch (p->domain_kind) {
+	case VG_DOM_NONE:
+		/* Only "<postmaster>" parses without a domain: it is ours. */
+		return VG_CLASS_LOCAL;
+	case VG_DOM_NAME:
+		if (vg_domlist_match(&c->local_domains, p->domain) ||
+		    vg_domlist_match(&c->our_hostnames, p->domain))
+			return VG_CLASS_LOCAL;
+		if (vg_domlist_match(&c->relay_domains, p->domain))
+			return VG_CLASS_RELAY_DOMAIN;
+		return VG_CLASS_FOREIGN;
+	case VG_DOM_IPV4:
+	case VG_DOM_IPV6:
+		if (vg_ip_parse(p->domain, &ip) == 0 && vg_netlist_match(&c->our_addresses, &ip))
+			return VG_CLASS_LOCAL;
+		return VG_CLASS_FOREIGN;
+	default:
+		return VG_CLASS_FOREIGN;
+	}
+}
+
+/**
+ * Relay control.  Clients allowed to relay (trusted, authenticated,
+ * listed TLS) may send anywhere.  Others may send only to our local and
+ * relay domains, and never with sender-specified routing in the local
+ * part (% ! or a quoted @): the next MTA might honour it and route out.
+ * A source route is ignored (RFC 5321 4.1.1.3): the final mailbox decides.
+ */
+static int relay(struct vg_session *s)
+{
+	int cls = vg_session_check(s, VG_CK_RCPT_CLASS);
+	int allowed = vg_session_check(s, VG_CK_TRUSTED) == VG_YES ||
+	    vg_session_check(s, VG_CK_AUTH) == VG_YES ||
+	    vg_session_check(s, VG_CK_TLS_CLIENT) == VG_YES;
+
+	if (!s->rcpt_ok)
+		return VG_RELAY_DENIED;
+	if (!allowed && s->rcpt.local_routing)
+		return VG_RELAY_DENIED;
+	if (cls == VG_CLASS_LOCAL)
+		return VG_RELAY_LOCAL;
+	if (cls == VG_CLASS_RELAY_DOMAIN)
+		return VG_RELAY_RELAY_DOMAIN;
+	return allowed ? VG_RELAY_ALLOWED : VG_RELAY_DENIED;
+}
+
+/** Is the recipient postmaster of ours (RFC 5321 4.5.1)? */
+static int rcpt_postmaster(struct vg_session *s)
+{
+	if (!s->rcpt_ok || s->rcpt.local_routing || !vg_strcaseeq(s->rcpt.local, "postmaster"))
+		return VG_NO;
+	return vg_session_check(s, VG_CK_RCPT_CLASS) == VG_CLASS_LOCAL ? VG_YES : VG_NO;
+}
+
+/** Compute one check's result; -1 when it does not apply yet. */
+static int compute(struct vg_session *s, enum vg_check_id id)
+{
+	const struct vg_config *c = s->cfg;
+
+	switch (id) {
+	case VG_CK_TRUSTED:
+		return s->have_ip && vg_netlist_match(&c->trusted_networks, &s->ip) ? VG_YES : VG_NO;
+	case VG_CK_AUTH:
+		return s->macros[VG_M_AUTH_AUTHEN][0] != '\0' ? VG_YES : VG_NO;
+	case VG_CK_TLS_CLIENT:
+		if (strcmp(s->macros[VG_M_VERIFY], "OK") != 0)
+			return VG_NO;
+		return (s->macros[VG_M_CERT_SUBJECT][0] &&
+		        vg_strlist_has(&c->tls_client_subjects, s->macros[VG_M_CERT_SUBJECT])) ||
+		    (s->macros[VG_M_CERT_ISSUER][0] &&
+		        vg_strlist_has(&c->tls_client_issuers, s->macros[VG_M_CERT_ISSUER])) ? VG_YES : VG_NO;
+	case VG_CK_RCPT_SYNTAX:
+		return s->rcpt_ok ? VG_SYNTAX_OK : VG_SYNTAX_INVALID;
+	case VG_CK_RCPT_CLASS:
+		return rcpt_class(s);
+	case VG_CK_RELAY:
+		return relay(s);
+	case VG_CK_RCPT_POSTMASTER:
+		return rcpt_postmaster(s);
+	default:
+		return -1;
+	}
+}
+
+int vg_session_check(struct vg_session *s, enum vg_check_id id)
+{
+	if ((unsigned)id >= VG_NCHECKS || vg_checks[id].results == NULL || vg_checks[id].stage > s->stage)
+		return -1;
+	if (s->cache[id] == NOT_COMPUTED)
+		s->cache[id] = compute(s, id);
+	return s->cache[id];
+}
+
+/* ------------------------------------------------------------------ */
+/* Rules                                                               */
+
+/** Does one condition hold?  An unknown result never matches. */
+static int cond_holds(struct vg_session *s, const struct vg_cond *c)
+{
+	int hit;
+
+	if (vg_checks[c->check].results == NULL) {
+		if (!s->have_ip)
+			return 0;
+		hit = vg_netlist_match(&c->nets, &s->ip);
+	} else {
+		int r = vg_session_check(s, (enum vg_check_id)c->check);
+		if (r < 0)
+			return 0;
+		hit = (c->mask >> r) & 1u;
+	}
+	return c->negate ? !hit : hit;
+}
+
+/** Append "check=value" for each condition of a rule that fired. */
+static void describe_match(struct vg_session *s, const struct vg_rule *r, char *buf, size_t bufsz)
+{
+	struct vstr v;
+	size_t i;
+
+	vstr_init(&v, bufsz - 1);
+	for (i = 0; i < r->ncond; i++) {
+		const struct vg_cond *c = &r->conds[i];
+		const char *name = vg_checks[c->check].name;
+		if (i)
+			vstr_addc(&v, ',');
+		if (vg_checks[c->check].results == NULL)
+			vstr_addf(&v, "%s%s%s", name, c->negate ? "!=" : "=", s->addr);
+		else
+			vstr_addf(&v, "%s%s%s", name, c->negate ? "!=" : "=",
+			    vg_check_result_name(c->check, vg_session_check(s, (enum vg_check_id)c->check)));
+	}
+	vg_strlcpy(buf, v.len ? v.buf : "-", bufsz);
+	vstr_free(&v);
+}
+
+/** Expand %{macros} of a rule's text with sanitised session values. */
+static void expand_text(struct vg_session *s, const char *tpl, char *out, size_t outsz)
+{
+	struct vstr v;
+	const char *p;
+
+	vstr_init(&v, outsz - 1);
+	for (p = tpl; *p; p++) {
+		const char *val = NULL, *end;
+		if (p[0] == '%' && p[1] == '%') {
+			vstr_addc(&v, '%');
+			p++;
+			continue;
+		}
+		if (p[0] != '%' || p[1] != '{' || (end = strchr(p, '}')) == NULL) {
+			vstr_addc(&v, *p);
+			continue;
+		}
+		if (strncmp(p, "%{rcpt}", 7) == 0)
+			val = s->rcpt_log;
+		else if (strncmp(p, "%{sender}", 9) == 0)
+			val = s->sender;
+		else if (strncmp(p, "%{client_addr}", 14) == 0)
+			val = s->addr;
+		else if (strncmp(p, "%{client_name}", 14) == 0)
+			val = s->name;
+		else if (strncmp(p, "%{helo}", 7) == 0)
+			val = s->helo;
+		vstr_add_clean(&v, val ? val : "", 128);
+		p = end;
+	}
+	vg_clean_copy(out, outsz, v.buf);
+	vstr_free(&v);
+}
+
+/** Fill a decision as "go on": no rule decided. */
+static void decision_accept(struct vg_decision *d, enum vg_stage st, const char *rule)
+{
+	memset(d, 0, sizeof(*d));
+	d->action = VG_ACT_ACCEPT;
+	d->stage = st;
+	vg_strlcpy(d->rule, rule, sizeof(d->rule));
+	vg_strlcpy(d->match, "-", sizeof(d->match));
+}
+
+/** Log a decision or warning line in Postfix's shape, with key=value tails. */
+static void log_line(struct vg_session *s, const char *verb, const struct vg_decision *d, int with_reply)
+{
+	static const char *const cmd[VG_NSTAGES] = { "CONNECT", "HELO", "MAIL", "RCPT" };
+	const char *qid = s->macros[VG_M_QUEUE_ID][0] ? s->macros[VG_M_QUEUE_ID] : "NOQUEUE";
+	char qclean[64], name[128];
+
+	if (s->quiet)
+		return;
+	vg_clean_copy(qclean, sizeof(qclean), qid);
+	vg_clean_copy(name, sizeof(name), s->name);
+	if (with_reply)
+		vg_log(LOG_INFO, "%s: %s: %s from %s[%s]: %d %s %s; from=<%s> to=<%s> helo=<%s> rule=%s match=%s%s",
+		    qclean, verb, cmd[s->stage], name, s->addr, d->code, d->esc, d->text,
+		    s->sender, s->rcpt_log, s->helo, d->rule, d->match, d->delayed ? " delayed=yes" : "");
+	else
+		vg_log(LOG_INFO, "%s: %s: %s from %s[%s]; from=<%s> to=<%s> helo=<%s> rule=%s match=%s",
+		    qclean, verb, cmd[s->stage], name, s->addr, s->sender, s->rcpt_log, s->helo, d->rule, d->match);
+}
+
+/**
+ * Walk the rules of a stage; the first whose conditions all hold decides.
+ * warn rules log and let the walk go on.  Fills d when a rule decided.
+ * @return the action, VG_ACT_NONE when no rule decided
+ */
+static enum vg_action eval_stage(struct vg_session *s, enum vg_stage st, struct vg_decision *d)
+{
+	const struct vg_config *c = s->cfg;
+	size_t i, j;
+
+	for (i = 0; i < c->nrules[st]; i++) {
+		const struct vg_rule *r = &c->rules[st][i];
+		int all = 1;
+
+		for (j = 0; j < r->ncond && all; j++)
+			all = cond_holds(s, &r->conds[j]);
+		if (!all)
+			continue;
+		memset(d, 0, sizeof(*d));
+		d->action = r->action;
+		d->stage = st;
+		d->code = r->code;
+		vg_strlcpy(d->esc, r->esc, sizeof(d->esc));
+		vg_strlcpy(d->rule, r->name, sizeof(d->rule));
+		describe_match(s, r, d->match, sizeof(d->match));
+		expand_text(s, r->text, d->text, sizeof(d->text));
+		if (r->action == VG_ACT_WARN) {
+			log_line(s, "warn", d, 0);
+			continue;
+		}
+		return r->action;
+	}
+	return VG_ACT_NONE;
+}
+
+/**
+ * The funnel every final decision passes through: make the reply valid
+ * (a reject is always 5xx, a tempfail 4xx, the enhanced code of the same
+ * class, the text printable and bounded), apply dry-run, log one line.
+ */
+static void finish(struct vg_session *s, struct vg_decision *d, int log_accept)
+{
+	if (d->action == VG_ACT_REJECT || d->action == VG_ACT_TEMPFAIL) {
+		int cls = d->action == VG_ACT_REJECT ? 5 : 4;
+
+		if (d->code / 100 != cls)
+			d->code = cls == 5 ? 550 : 451;
+		if (d->esc[0] != (char)('0' + cls) || d->esc[1] != '.') {
+			d->esc[0] = (char)('0' + cls);
+			vg_strlcpy(d->esc + 1, ".7.1", sizeof(d->esc) - 1);
+		}
+		if (d->text[0] == '\0')
+			vg_strlcpy(d->text, cls == 5 ? "Rejected by local policy" : "Try again later", sizeof(d->text));
+		if (s->cfg->dry_run) {
+			log_line(s, cls == 5 ? "would reject" : "would tempfail", d, 1);
+			d->dry_run = 1;
+			d->action = VG_ACT_ACCEPT;
+			return;
+		}
+		log_line(s, cls == 5 ? "reject" : "tempfail", d, 1);
+		return;
+	}
+	d->action = VG_ACT_ACCEPT;
+	if (log_accept)
+		log_line(s, "accept", d, 0);
+}
+
+/**
+ * Decide a stage before RCPT: a rejection is either given now, or kept
+ * for RCPT when delay_reject is on (the MTA is told to go on).
+ */
+static void decide_early(struct vg_session *s, enum vg_stage st, struct vg_decision *d)
+{
+	enum vg_action a;
+
+	s->stage = st;
+	s->has_delayed[st] = 0;
+	a = eval_stage(s, st, d);
+	if (a == VG_ACT_REJECT || a == VG_ACT_TEMPFAIL) {
+		if (s->cfg->delay_reject) {
+			s->delayed[st] = *d;
+			s->has_delayed[st] = 1;
+			decision_accept(d, st, "delayed");
+			return;
+		}
+		finish(s, d, 0);
+		return;
+	}
+	decision_accept(d, st, a == VG_ACT_ACCEPT ? d->rule : "default");
+}
+
+/* ------------------------------------------------------------------ */
+/* Stages                                                              */
+
+void vg_session_connect(struct vg_session *s, const char *addr, const char *name, struct vg_decision *d)
+{
+	s->have_ip = addr != NULL && vg_ip_parse(addr, &s->ip) == 0;
+	if (s->have_ip)
+		vg_ip_format(&s->ip, s->addr, sizeof(s->addr));
+	else
+		vg_strlcpy(s->addr, "unknown", sizeof(s->addr));
+	vg_clean_copy(s->name, sizeof(s->name), name && *name ? name : "unknown");
+	invalidate(s, VG_STAGE_CONNECT);
+	memset(s->has_delayed, 0, sizeof(s->has_delayed));
+	decide_early(s, VG_STAGE_CONNECT, d);
+}
+
+void vg_session_helo(struct vg_session *s, const char *helo, struct vg_decision *d)
+{
+	vg_session_reset(s);
+	vg_clean_copy(s->helo, sizeof(s->helo), helo ? helo : "");
+	invalidate(s, VG_STAGE_HELO);
+	decide_early(s, VG_STAGE_HELO, d);
+}
+
+/** Is the ESMTP keyword kw among the parameters? */
+static int has_param(const char *const *params, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	for (; params && *params; params++)
+		if (strncasecmp(*params, kw, n) == 0 && ((*params)[n] == '\0' || (*params)[n] == '='))
+			return 1;
+	return 0;
+}
+
+void vg_session_mail(struct vg_session *s, const char *path, const char *const *params, struct vg_decision *d)
+{
+	struct vg_path p;
+
+	s->in_txn = 1;
+	s->smtputf8 = has_param(params, "SMTPUTF8");
+	path = path ? path : "";
+	if (vg_path_parse(path, strlen(path), VG_PATH_REVERSE | (s->smtputf8 ? VG_PATH_SMTPUTF8 : 0), &p) == VG_PATH_OK)
+		vg_clean_copy(s->sender, sizeof(s->sender), p.addr);
+	else
+		vg_clean_copy(s->sender, sizeof(s->sender), path);
+	invalidate(s, VG_STAGE_MAIL);
+	decide_early(s, VG_STAGE_MAIL, d);
+}
+
+void vg_session_rcpt(struct vg_session *s, const char *path, const char *const *params, struct vg_decision *d)
+{
+	enum vg_action a;
+	int st;
+
+	(void)params;
+	path = path ? path : "";
+	s->stage = VG_STAGE_RCPT;
+	s->rcpt_ok = vg_path_parse(path, strlen(path), s->smtputf8 ? VG_PATH_SMTPUTF8 : 0, &s->rcpt) == VG_PATH_OK;
+	if (s->rcpt_ok)
+		vg_clean_copy(s->rcpt_log, sizeof(s->rcpt_log), s->rcpt.addr[0] ? s->rcpt.addr : s->rcpt.local);
+	else
+		vg_clean_copy(s->rcpt_log, sizeof(s->rcpt_log), path);
+	invalidate(s, VG_STAGE_RCPT);
+
+	a = eval_stage(s, VG_STAGE_RCPT, d);
+	if (a == VG_ACT_REJECT || a == VG_ACT_TEMPFAIL || a == VG_ACT_ACCEPT) {
+		/* A rcpt-stage accept overrides delayed rejections (postmaster). */
+		finish(s, d, 1);
+		return;
+	}
+	for (st = VG_STAGE_CONNECT; st < VG_STAGE_RCPT; st++) {
+		if (s->has_delayed[st]) {
+			*d = s->delayed[st];
+			d->delayed = 1;
+			finish(s, d, 1);
+			return;
+		}
+	}
+	decision_accept(d, VG_STAGE_RCPT, "default");
+	finish(s, d, 1);
+}
+
+void vg_session_reset(struct vg_session *s)
+{
+	s->in_txn = 0;
+	s->smtputf8 = 0;
+	s->sender[0] = '\0';
+	s->rcpt_log[0] = '\0';
+	s->rcpt_ok = 0;
+	memset(&s->rcpt, 0, sizeof(s->rcpt));
+	s->has_delayed[VG_STAGE_MAIL] = 0;
+	s->macros[VG_M_QUEUE_ID][0] = '\0';
+	invalidate(s, VG_STAGE_MAIL);
+	if (s->stage > VG_STAGE_HELO)
+		s->stage = VG_STAGE_HELO;
+}
