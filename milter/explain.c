@@ -1,0 +1,264 @@
+/**
+ * @file explain.c
+ * "vigie explain": run the policy for a given client, HELO, sender and
+ * recipients without an MTA, and print each stage's check results, the
+ * rule that fired and the SMTP reply.  Same core as the daemon.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "milter.h"
+#include "policy.h"
+#include "util.h"
+
+#define MAX_RCPT 1000
+#define MAX_OVERRIDES 64
+
+/** Output formats. */
+enum fmt { FMT_TEXT, FMT_KV };
+
+/** Print a value for kv output: bare if safe, else double-quoted with escapes. */
+static void kv_value(const char *v)
+{
+	const char *p;
+	int bare = *v != '\0';
+
+	for (p = v; *p; p++)
+		if (!vg_isprint((unsigned char)*p) || *p == ' ' || *p == '"' || *p == '\\' || *p == '=')
+			bare = 0;
+	if (bare) {
+		fputs(v, stdout);
+		return;
+	}
+	putchar('"');
+	for (p = v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			putchar('\\');
+		putchar(vg_isprint((unsigned char)*p) ? *p : '?');
+	}
+	putchar('"');
+}
+
+/** Print "key=value" (kv) with a leading space. */
+static void kv(const char *k, const char *v)
+{
+	printf(" %s=", k);
+	kv_value(v);
+}
+
+/** Print the results of the checks that become known at this stage. */
+static void print_checks(struct vg_session *s, enum vg_stage st, enum fmt f)
+{
+	int id, first = 1;
+
+	for (id = 0; id < VG_NCHECKS; id++) {
+		int r;
+		if (vg_checks[id].stage != st || vg_checks[id].results == NULL)
+			continue;
+		r = vg_session_check(s, (enum vg_check_id)id);
+		if (f == FMT_KV) {
+			kv(vg_checks[id].name, vg_check_result_name(id, r));
+		} else {
+			printf("%s%s=%s", first ? "  checks:   " : " ", vg_checks[id].name, vg_check_result_name(id, r));
+			first = 0;
+		}
+	}
+	if (f == FMT_TEXT && !first)
+		putchar('\n');
+}
+
+/** Print a decision. */
+static void print_decision(const struct vg_decision *d, enum fmt f)
+{
+	const char *act = d->action == VG_ACT_REJECT ? "reject" : d->action == VG_ACT_TEMPFAIL ? "tempfail" :
+	    d->stage == VG_STAGE_RCPT ? "accept" : "continue";
+	char code[16];
+
+	if (f == FMT_KV) {
+		kv("action", act);
+		kv("rule", d->rule);
+		if (d->code) {
+			snprintf(code, sizeof(code), "%d", d->code);
+			kv("code", code);
+			kv("esc", d->esc);
+			kv("text", d->text);
+		}
+		if (d->delayed)
+			kv("delayed", "yes");
+		if (d->dry_run)
+			kv("dry_run", "yes");
+		putchar('\n');
+		return;
+	}
+	if (d->code)
+		printf("  decision: %s%s by rule %s (%s)%s\n  reply:    %d %s %s\n",
+		    d->dry_run ? "accept (dry-run; would have been " : "", d->dry_run ? "reject)" : act, d->rule,
+		    d->match, d->delayed ? ", delayed from an earlier stage" : "", d->code, d->esc, d->text);
+	else if (strcmp(d->rule, "delayed") == 0)
+		printf("  decision: continue (a rejection is kept for RCPT TO: delay_reject)\n");
+	else
+		printf("  decision: %s (rule %s)\n", act, d->rule);
+}
+
+/** Print a stage header in either format. */
+static void print_stage(const char *stage, const char *k, const char *v, enum fmt f)
+{
+	if (f == FMT_KV) {
+		printf("stage=%s", stage);
+		kv(k, v);
+	} else {
+		printf("%-8s %s=%s\n", stage, k, v);
+	}
+}
+
+/** Worst outcome so far, as the exit status: 0 accepted, 1 rejected, 2 tempfail. */
+static int outcome(int cur, const struct vg_decision *d)
+{
+	if (d->action == VG_ACT_TEMPFAIL)
+		return 2;
+	if (d->action == VG_ACT_REJECT && cur == 0)
+		return 1;
+	return cur;
+}
+
+/** Print explain's usage. */
+static void explain_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vigie explain [-c file] [-o key=value ...] --client IP [--name HOST] [--helo NAME]\n"
+	    "                     [--from ADDR] [--auth LOGIN] --rcpt ADDR [--rcpt ADDR ...] [--format=text|kv]\n");
+}
+
+int vg_explain_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "client", required_argument, NULL, 'C' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "helo", required_argument, NULL, 'H' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "rcpt", required_argument, NULL, 'R' },
+		{ "auth", required_argument, NULL, 'A' },
+		{ "format", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf = getenv("VIGIE_CONF"), *client = NULL, *name = NULL, *helo = NULL;
+	const char *from = NULL, *auth = NULL, *rcpts[MAX_RCPT], *overrides[MAX_OVERRIDES + 1];
+	int nrcpt = 0, noverrides = 0, opt, i, status = 0;
+	enum fmt f = FMT_TEXT;
+	struct vg_cfgerr errs;
+	struct vg_config *cfg;
+	struct vg_session *s;
+	struct vg_decision d;
+
+	if (conf == NULL)
+		conf = "/etc/vigie/vigie.conf";
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf = optarg; break;
+		case 'o':
+			if (noverrides == MAX_OVERRIDES)
+				return 64;
+			overrides[noverrides++] = optarg;
+			break;
+		case 'C': client = optarg; break;
+		case 'N': name = optarg; break;
+		case 'H': helo = optarg; break;
+		case 'F': from = optarg; break;
+		case 'A': auth = optarg; break;
+		case 'R':
+			if (nrcpt == MAX_RCPT) {
+				fprintf(stderr, "vigie explain: at most %d recipients\n", MAX_RCPT);
+				return 64;
+			}
+			rcpts[nrcpt++] = optarg;
+			break;
+		case 'T':
+			if (strcmp(optarg, "text") == 0)
+				f = FMT_TEXT;
+			else if (strcmp(optarg, "kv") == 0)
+				f = FMT_KV;
+			else {
+				explain_usage(stderr);
+				return 64;
+			}
+			break;
+		case 'h':
+			explain_usage(stdout);
+			return 0;
+		default:
+			explain_usage(stderr);
+			return 64;
+		}
+	}
+	if (client == NULL || nrcpt == 0 || optind != argc) {
+		explain_usage(stderr);
+		return 64;
+	}
+	overrides[noverrides] = NULL;
+	vg_cfgerr_init(&errs);
+	cfg = vg_config_load(conf, overrides, &errs);
+	if (cfg == NULL) {
+		fputs(errs.text.buf, stderr);
+		vg_cfgerr_free(&errs);
+		return 78;
+	}
+	vg_cfgerr_free(&errs);
+	s = vg_session_new(cfg);
+	vg_config_unref(cfg);
+	if (s == NULL)
+		return 1;
+	vg_session_quiet(s, 1);
+
+	if (f == FMT_TEXT)
+		printf("config   %s%s\n", conf, vg_session_config(s)->dry_run ? " (mode dry-run)" : "");
+	print_stage("connect", "client", client, f);
+	if (f == FMT_TEXT && name)
+		printf("         name=%s\n", name);
+	vg_session_connect(s, strcmp(client, "unknown") == 0 ? NULL : client, name, &d);
+	print_checks(s, VG_STAGE_CONNECT, f);
+	print_decision(&d, f);
+	status = outcome(status, &d);
+
+	print_stage("helo", "helo", helo ? helo : "", f);
+	vg_session_helo(s, helo ? helo : "", &d);
+	print_checks(s, VG_STAGE_HELO, f);
+	print_decision(&d, f);
+	status = outcome(status, &d);
+
+	vg_session_set_macro(s, VG_M_AUTH_AUTHEN, auth);
+	{
+		char path[600];
+		snprintf(path, sizeof(path), "<%s>", from ? from : "");
+		const char *arg = from && from[0] == '<' ? from : path;
+		print_stage("mail", "from", arg, f);
+		vg_session_mail(s, arg, NULL, &d);
+	}
+	print_checks(s, VG_STAGE_MAIL, f);
+	print_decision(&d, f);
+	status = outcome(status, &d);
+
+	for (i = 0; i < nrcpt; i++) {
+		char path[1200];
+		const char *arg = rcpts[i];
+		if (arg[0] != '<') {
+			snprintf(path, sizeof(path), "<%s>", arg);
+			arg = path;
+		}
+		print_stage("rcpt", "to", arg, f);
+		vg_session_rcpt(s, arg, NULL, &d);
+		print_checks(s, VG_STAGE_RCPT, f);
+		print_decision(&d, f);
+		status = outcome(status, &d);
+	}
+	if (f == FMT_TEXT)
+		printf("result   %s\n", status == 0 ? "accepted" : status == 1 ? "rejected" : "tempfail");
+	vg_session_free(s);
+	return status;
+}

@@ -1,0 +1,320 @@
+/**
+ * @file main.c
+ * The vigie daemon: options, configuration, the milter socket, privileges,
+ * daemon mode, pidfile; then libmilter's main loop.  Also dispatches the
+ * "explain" sub-command.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "conf.h"
+#include "log.h"
+#include "milter.h"
+#include "util.h"
+
+#ifndef VIGIE_CONF
+#define VIGIE_CONF "/etc/vigie/vigie.conf"
+#endif
+
+#define EXIT_CONFIG 78   /* EX_CONFIG */
+#define EXIT_USAGE  64   /* EX_USAGE */
+#define MAX_OVERRIDES 64
+
+/** Print the usage text. */
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vigie [-fnV] [-c file] [-o key=value ...]\n"
+	    "       vigie explain [-c file] [-o key=value ...] --client IP [--name HOST] [--helo NAME]\n"
+	    "                     [--from ADDR] [--auth LOGIN] --rcpt ADDR [--rcpt ADDR ...] [--format=text|kv]\n"
+	    "       vigie --list-keys\n"
+	    "  -c file   configuration file (default " VIGIE_CONF ")\n"
+	    "  -f        stay in the foreground and copy log lines to stderr\n"
+	    "  -n        check the configuration, print any problem, and exit\n"
+	    "  -o k=v    override a configuration key (repeatable)\n"
+	    "  -V        print the version and exit\n"
+	    "  -h        print this help and exit\n");
+}
+
+/** Print one key name (for --list-keys). */
+static void print_key(const char *name, void *arg)
+{
+	(void)arg;
+	printf("%s\n", name);
+}
+
+/** The path part of a unix:/local: socket spec, or NULL for inet sockets. */
+static const char *unix_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return NULL;
+}
+
+/**
+ * Remove a stale unix socket: only a socket, and only when nobody listens
+ * on it.  A regular file or a live socket is an error, never removed.
+ */
+static int clear_stale_socket(const char *path)
+{
+	struct stat st;
+	struct sockaddr_un sun;
+	int fd, r;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "vigie: %s exists and is not a socket; not removing it\n", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	vg_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (r == 0) {
+		fprintf(stderr, "vigie: another process listens on %s\n", path);
+		return -1;
+	}
+	return unlink(path);
+}
+
+/** Set the unix socket's group and mode as configured. */
+static int socket_perms(const struct vg_config *cfg, const char *path)
+{
+	if (cfg->socket_group && *cfg->socket_group) {
+		struct group *gr = getgrnam(cfg->socket_group);
+		if (gr == NULL) {
+			fprintf(stderr, "vigie: socket_group %s: no such group\n", cfg->socket_group);
+			return -1;
+		}
+		if (chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+			fprintf(stderr, "vigie: chown %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+	}
+	if (chmod(path, (mode_t)cfg->socket_mode) < 0) {
+		fprintf(stderr, "vigie: chmod %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/** Give up root for the configured user; refuse to stay root unless told. */
+static int drop_privileges(const struct vg_config *cfg)
+{
+	struct passwd *pw;
+	gid_t gid;
+
+	if (geteuid() != 0)
+		return 0;
+	if (cfg->run_as_root) {
+		vg_log(LOG_WARNING, "running as root (run_as_root yes)");
+		return 0;
+	}
+	if (cfg->user == NULL || *cfg->user == '\0' || (pw = getpwnam(cfg->user)) == NULL) {
+		fprintf(stderr, "vigie: user %s: no such user (set 'user', or 'run_as_root yes')\n",
+		    cfg->user ? cfg->user : "(none)");
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		fprintf(stderr, "vigie: user %s is root; set 'run_as_root yes' if you mean it\n", cfg->user);
+		return -1;
+	}
+	gid = pw->pw_gid;
+	if (cfg->group && *cfg->group) {
+		struct group *gr = getgrnam(cfg->group);
+		if (gr == NULL) {
+			fprintf(stderr, "vigie: group %s: no such group\n", cfg->group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (initgroups(pw->pw_name, gid) < 0 || setgid(gid) < 0 || setuid(pw->pw_uid) < 0) {
+		fprintf(stderr, "vigie: cannot become %s: %s\n", cfg->user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		fprintf(stderr, "vigie: could regain root after dropping privileges; stopping\n");
+		return -1;
+	}
+	return 0;
+}
+
+/** Write the pidfile (truncating an old one). */
+static int write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "vigie: pidfile %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/** Detach from the terminal: fork, new session, stdio to /dev/null. */
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (chdir("/") < 0)
+		return -1;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = VIGIE_CONF, *overrides[MAX_OVERRIDES + 1], *err, *upath;
+	struct vg_config *cfg;
+	struct vg_cfgerr errs;
+	int opt, foreground = 0, check_only = 0, noverrides = 0, rc;
+	mode_t old_umask;
+
+	if (argc > 1 && strcmp(argv[1], "explain") == 0)
+		return vg_explain_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "--list-keys") == 0) {
+		vg_config_keys(print_key, NULL);
+		return 0;
+	}
+	while ((opt = getopt(argc, argv, "c:fhno:V")) != -1) {
+		switch (opt) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'o':
+			if (noverrides == MAX_OVERRIDES) {
+				fprintf(stderr, "vigie: too many -o options\n");
+				return EXIT_USAGE;
+			}
+			overrides[noverrides++] = optarg;
+			break;
+		case 'V':
+			printf("vigie %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	overrides[noverrides] = NULL;
+
+	vg_cfgerr_init(&errs);
+	cfg = vg_config_load(conf, overrides, &errs);
+	if (cfg == NULL) {
+		fputs(errs.text.buf, stderr);
+		fprintf(stderr, "vigie: %d error%s in the configuration\n", errs.count, errs.count == 1 ? "" : "s");
+		vg_cfgerr_free(&errs);
+		return EXIT_CONFIG;
+	}
+	vg_cfgerr_free(&errs);
+	if (check_only) {
+		printf("vigie: %s: configuration OK\n", conf);
+		vg_config_unref(cfg);
+		return 0;
+	}
+
+	if (vg_log_open(cfg->log, cfg->log_facility, cfg->log_level, foreground, &err) < 0) {
+		fprintf(stderr, "vigie: log %s: %s\n", cfg->log, err);
+		return EXIT_CONFIG;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	if (vg_milter_register() < 0) {
+		fprintf(stderr, "vigie: smfi_register failed\n");
+		return 1;
+	}
+	upath = unix_path(cfg->socket);
+	if (upath != NULL && clear_stale_socket(upath) < 0) {
+		fprintf(stderr, "vigie: cannot use socket %s\n", upath);
+		return 1;
+	}
+	if (smfi_setconn(cfg->socket) != MI_SUCCESS) {
+		fprintf(stderr, "vigie: smfi_setconn %s failed\n", cfg->socket);
+		return 1;
+	}
+	old_umask = umask(0177);
+	rc = smfi_opensocket(0);
+	umask(old_umask);
+	if (rc != MI_SUCCESS) {
+		fprintf(stderr, "vigie: cannot open the milter socket %s\n", cfg->socket);
+		return 1;
+	}
+	if (upath != NULL && socket_perms(cfg, upath) < 0)
+		return 1;
+	if (!foreground && daemonize() < 0) {
+		fprintf(stderr, "vigie: cannot become a daemon: %s\n", strerror(errno));
+		return 1;
+	}
+	if (cfg->pidfile && *cfg->pidfile && write_pidfile(cfg->pidfile) < 0)
+		return 1;
+	if (drop_privileges(cfg) < 0)
+		return 1;
+
+	vg_milter_set_config(cfg);
+	vg_log(LOG_INFO, "vigie %s starting: socket=%s config=%s mode=%s", PACKAGE_VERSION,
+	    cfg->socket, cfg->path, cfg->dry_run ? "dry-run" : "enforce");
+	rc = smfi_main();
+	vg_log(LOG_INFO, "vigie stopping (%s)", rc == MI_SUCCESS ? "normal" : "libmilter error");
+	vg_milter_set_config(NULL);
+	if (upath != NULL)
+		unlink(upath);
+	vg_config_unref(cfg);
+	vg_log_close();
+	return rc == MI_SUCCESS ? 0 : 1;
+}

@@ -1,0 +1,18 @@
+/**
+ * @file milter.h
+ * The libmilter glue, as seen by main.c.
+ */
+#ifndef VIGIE_MILTER_H
+#define VIGIE_MILTER_H
+
+#include "conf.h"
+
+/** Register the callbacks with libmilter; -1 on failure. */
+int vg_milter_register(void);
+/** Make cfg the config that new connections take (takes its own reference). */
+void vg_milter_set_config(struct vg_config *cfg);
+
+/** The explain sub-command; returns the process exit status. */
+int vg_explain_main(int argc, char **argv);
+
+#endif
