@@ -47,8 +47,31 @@ struct vg_session {
 
 static const char *const macro_names[VG_NMACROS] = {
 	"i", "{auth_authen}", "{auth_type}", "{verify}", "{cert_subject}", "{cert_issuer}",
-	"{daemon_name}",
+	"{daemon_name}", "v",
 };
+
+int vg_macro_lookup(const char *name)
+{
+	int m;
+
+	for (m = 0; m < VG_NMACROS; m++)
+		if (strcmp(name, macro_names[m]) == 0)
+			return m;
+	return -1;
+}
+
+/**
+ * Did the MTA verify the client's certificate?  Sendmail says so in
+ * {verify}.  Postfix has no {verify}: it sends {cert_subject} and
+ * {cert_issuer} only for a trusted certificate, so with Postfix (its
+ * "v" macro) and no {verify}, a subject or issuer means verified.
+ */
+static int tls_verified(const struct vg_session *s)
+{
+	if (s->macros[VG_M_VERIFY][0] != '\0')
+		return strcmp(s->macros[VG_M_VERIFY], "OK") == 0;
+	return strncmp(s->macros[VG_M_MTA_VERSION], "Postfix", 7) == 0;
+}
 
 const char *vg_macro_name(enum vg_macro m)
 {
@@ -185,7 +208,7 @@ static int compute(struct vg_session *s, enum vg_check_id id)
 	case VG_CK_AUTH:
 		return s->macros[VG_M_AUTH_AUTHEN][0] != '\0' ? VG_YES : VG_NO;
 	case VG_CK_TLS_CLIENT:
-		if (strcmp(s->macros[VG_M_VERIFY], "OK") != 0)
+		if (!tls_verified(s))
 			return VG_NO;
 		return (s->macros[VG_M_CERT_SUBJECT][0] &&
 		        vg_strlist_has(&c->tls_client_subjects, s->macros[VG_M_CERT_SUBJECT])) ||

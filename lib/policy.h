@@ -36,6 +36,7 @@ enum vg_macro {
 	VG_M_CERT_SUBJECT,   /**< {cert_subject} */
 	VG_M_CERT_ISSUER,    /**< {cert_issuer} */
 	VG_M_DAEMON_NAME,    /**< {daemon_name} */
+	VG_M_MTA_VERSION,    /**< v: "Postfix 3.7.11", "8.17.1" */
 	VG_NMACROS
 };
 
@@ -52,6 +53,8 @@ void vg_session_quiet(struct vg_session *s, int quiet);
 
 /** Name of the macro as the MTA sends it (e.g. "{auth_authen}"). */
 const char *vg_macro_name(enum vg_macro m);
+/** Macro by name ("{auth_authen}", "i"), or -1. */
+int vg_macro_lookup(const char *name);
 /** Store a macro value (bounded copy); NULL or "" clears it. */
 void vg_session_set_macro(struct vg_session *s, enum vg_macro m, const char *value);
 

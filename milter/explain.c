@@ -131,7 +131,8 @@ static void explain_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: vigie explain [-c file] [-o key=value ...] --client IP [--name HOST] [--helo NAME]\n"
-	    "                     [--from ADDR] [--auth LOGIN] --rcpt ADDR [--rcpt ADDR ...] [--format=text|kv]\n");
+	    "                     [--from ADDR] [--auth LOGIN] [--macro NAME=VALUE ...]\n"
+	    "                     --rcpt ADDR [--rcpt ADDR ...] [--format=text|kv]\n");
 }
 
 int vg_explain_main(int argc, char **argv)
@@ -144,12 +145,14 @@ int vg_explain_main(int argc, char **argv)
 		{ "rcpt", required_argument, NULL, 'R' },
 		{ "auth", required_argument, NULL, 'A' },
 		{ "format", required_argument, NULL, 'T' },
+		{ "macro", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf = getenv("VIGIE_CONF"), *client = NULL, *name = NULL, *helo = NULL;
 	const char *from = NULL, *auth = NULL, *rcpts[MAX_RCPT], *overrides[MAX_OVERRIDES + 1];
-	int nrcpt = 0, noverrides = 0, opt, i, status = 0;
+	const char *macros[MAX_OVERRIDES];
+	int nrcpt = 0, noverrides = 0, nmacros = 0, opt, i, status = 0;
 	enum fmt f = FMT_TEXT;
 	struct vg_cfgerr errs;
 	struct vg_config *cfg;
@@ -172,6 +175,22 @@ int vg_explain_main(int argc, char **argv)
 		case 'H': helo = optarg; break;
 		case 'F': from = optarg; break;
 		case 'A': auth = optarg; break;
+		case 'M': {
+			const char *eq = strchr(optarg, '=');
+			char mname[64];
+			if (eq == NULL || (size_t)(eq - optarg) >= sizeof(mname) || nmacros == MAX_OVERRIDES) {
+				fprintf(stderr, "vigie explain: --macro NAME=VALUE\n");
+				return 64;
+			}
+			memcpy(mname, optarg, (size_t)(eq - optarg));
+			mname[eq - optarg] = '\0';
+			if (vg_macro_lookup(mname) < 0) {
+				fprintf(stderr, "vigie explain: unknown macro %s\n", mname);
+				return 64;
+			}
+			macros[nmacros++] = optarg;
+			break;
+		}
 		case 'R':
 			if (nrcpt == MAX_RCPT) {
 				fprintf(stderr, "vigie explain: at most %d recipients\n", MAX_RCPT);
@@ -215,6 +234,13 @@ int vg_explain_main(int argc, char **argv)
 	if (s == NULL)
 		return 1;
 	vg_session_quiet(s, 1);
+	for (i = 0; i < nmacros; i++) {
+		char mname[64];
+		const char *eq = strchr(macros[i], '=');
+		memcpy(mname, macros[i], (size_t)(eq - macros[i]));
+		mname[eq - macros[i]] = '\0';
+		vg_session_set_macro(s, (enum vg_macro)vg_macro_lookup(mname), eq + 1);
+	}
 
 	if (f == FMT_TEXT)
 		printf("config   %s%s\n", conf, vg_session_config(s)->dry_run ? " (mode dry-run)" : "");
@@ -232,7 +258,8 @@ int vg_explain_main(int argc, char **argv)
 	print_decision(&d, f);
 	status = outcome(status, &d);
 
-	vg_session_set_macro(s, VG_M_AUTH_AUTHEN, auth);
+	if (auth != NULL)
+		vg_session_set_macro(s, VG_M_AUTH_AUTHEN, auth);
 	{
 		char path[600];
 		snprintf(path, sizeof(path), "<%s>", from ? from : "");

@@ -41,7 +41,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	    "usage: vigie [-fnV] [-c file] [-o key=value ...]\n"
 	    "       vigie explain [-c file] [-o key=value ...] --client IP [--name HOST] [--helo NAME]\n"
-	    "                     [--from ADDR] [--auth LOGIN] --rcpt ADDR [--rcpt ADDR ...] [--format=text|kv]\n"
+	    "                     [--from ADDR] [--auth LOGIN] [--macro NAME=VALUE ...]\n"
+	    "                     --rcpt ADDR [--rcpt ADDR ...] [--format=text|kv]\n"
 	    "       vigie --list-keys\n"
 	    "  -c file   configuration file (default " VIGIE_CONF ")\n"
 	    "  -f        stay in the foreground and copy log lines to stderr\n"

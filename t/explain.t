@@ -88,6 +88,23 @@ done <<'EOCASES'
 unknown||user@foreign.example|reject|relay-denied|554
 EOCASES
 
+# TLS clients: a verified, listed certificate may relay; anything less may not.
+TCONF=(-c "$CONF" -o 'tls_client_subjects="relay1.example.org"' -o 'tls_client_issuers="Example CA"')
+tls_case() { # tls_case WANT-ACTION DESCRIPTION MACRO...
+	_want=$1 _d=$2; shift 2
+	_m=(); for _x in "$@"; do _m+=(--macro "$_x"); done
+	_out=$("$VIGIE" explain "${TCONF[@]}" --format=kv --client 192.0.2.10 "${_m[@]}" --rcpt user@foreign.example 2>&1)
+	like "$(printf '%s\n' "$_out" | grep '^stage=rcpt')" "action=$_want" "$_d"
+}
+tls_case accept "Sendmail {verify}=OK, listed subject: relay" '{verify}=OK' '{cert_subject}=relay1.example.org'
+tls_case accept "Sendmail {verify}=OK, listed issuer: relay" '{verify}=OK' '{cert_issuer}=Example CA'
+tls_case reject "Sendmail {verify}=FAIL, listed subject: denied" '{verify}=FAIL' '{cert_subject}=relay1.example.org'
+tls_case reject "{verify}=OK, unlisted subject: denied" '{verify}=OK' '{cert_subject}=other.example.org'
+tls_case accept "Postfix (no {verify}) sends a subject only when trusted: relay" 'v=Postfix 3.7.11' '{cert_subject}=relay1.example.org'
+tls_case reject "not Postfix, no {verify}: a subject alone is not trusted" 'v=8.17.1' '{cert_subject}=relay1.example.org'
+"$VIGIE" explain -c "$CONF" --macro '{bogus}=1' --client 192.0.2.10 --rcpt a@example.org >/dev/null 2>&1
+is "$?" 64 "unknown --macro is a usage error"
+
 # The check results are printed for each recipient.
 explain_rcpt 192.0.2.10 "" "user%foreign.example@example.org"
 like "$LINE" "rcpt_syntax=ok rcpt_class=local relay=denied rcpt_postmaster=no" "kv shows every rcpt check"
