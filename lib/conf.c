@@ -981,13 +981,14 @@ static void apply_entry(struct loader *ld, struct entry *e)
 
 /**
  * Parse a buffer of configuration text (modified in place) line by line.
- * @param file name used in messages; must outlive the call only
+ * @param file  name used in messages; must outlive the call only
+ * @param first number of the buffer's first line, minus one
  */
-static void parse_text(struct loader *ld, const char *file, char *buf, size_t len)
+static void parse_text(struct loader *ld, const char *file, char *buf, size_t len, int first)
 {
 	struct entry e = { NULL, 0, 0 };
 	char *p = buf, *end = buf + len;
-	int lineno = 0;
+	int lineno = first;
 
 	while (p < end) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -1028,7 +1029,7 @@ static void apply_defaults(struct loader *ld)
 			continue;
 		n = snprintf(line, sizeof(line), "%s %s", schema[i].name, schema[i].def);
 		if (n > 0 && (size_t)n < sizeof(line))
-			parse_text(ld, "(default)", line, (size_t)n);
+			parse_text(ld, "(default)", line, (size_t)n, 0);
 	}
 	memset(ld->set_line, 0, sizeof(ld->set_line));
 }
@@ -1078,7 +1079,7 @@ struct vg_config *vg_config_load(const char *path, const char *const *overrides,
 		if (memchr(buf, '\0', len) != NULL)
 			err_at(&ld, path, 1, 1, "NUL byte in the configuration");
 		else
-			parse_text(&ld, path, buf, len);
+			parse_text(&ld, path, buf, len, 0);
 		free(buf);
 	}
 	ld.override = 1;
@@ -1091,7 +1092,8 @@ struct vg_config *vg_config_load(const char *path, const char *const *overrides,
 			err_at(&ld, "-o", i + 1, 1, "expected key=value, found '%s'", o);
 		} else {
 			*eq = ' ';
-			parse_text(&ld, "-o", o, strlen(o));
+			/* Errors name the override's position: -o:N:col. */
+			parse_text(&ld, "-o", o, strlen(o), i);
 		}
 		free(o);
 	}

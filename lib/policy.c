@@ -335,7 +335,11 @@ static void log_line(struct vg_session *s, const char *verb, const struct vg_dec
 		return;
 	vg_clean_copy(qclean, sizeof(qclean), qid);
 	vg_clean_copy(name, sizeof(name), s->name);
-	if (with_reply)
+	if (with_reply && d->code == 0)
+		vg_log(LOG_INFO, "%s: %s: %s from %s[%s]: %s; from=<%s> to=<%s> helo=<%s> rule=%s match=%s",
+		    qclean, verb, cmd[s->stage], name, s->addr, d->text,
+		    s->sender, s->rcpt_log, s->helo, d->rule, d->match);
+	else if (with_reply)
 		vg_log(LOG_INFO, "%s: %s: %s from %s[%s]: %d %s %s; from=<%s> to=<%s> helo=<%s> rule=%s match=%s%s",
 		    qclean, verb, cmd[s->stage], name, s->addr, d->code, d->esc, d->text,
 		    s->sender, s->rcpt_log, s->helo, d->rule, d->match, d->delayed ? " delayed=yes" : "");
@@ -371,7 +375,7 @@ static enum vg_action eval_stage(struct vg_session *s, enum vg_stage st, struct 
 		describe_match(s, r, d->match, sizeof(d->match));
 		expand_text(s, r->text, d->text, sizeof(d->text));
 		if (r->action == VG_ACT_WARN) {
-			log_line(s, "warn", d, 0);
+			log_line(s, "warn", d, d->text[0] != '\0');
 			continue;
 		}
 		return r->action;
@@ -397,7 +401,7 @@ static void finish(struct vg_session *s, struct vg_decision *d, int log_accept)
 		}
 		if (d->text[0] == '\0')
 			vg_strlcpy(d->text, cls == 5 ? "Rejected by local policy" : "Try again later", sizeof(d->text));
-		if (s->cfg->dry_run) {
+		if (s->cfg->dry_run && !d->floor) {
 			log_line(s, cls == 5 ? "would reject" : "would tempfail", d, 1);
 			d->dry_run = 1;
 			d->action = VG_ACT_ACCEPT;
@@ -433,6 +437,25 @@ static void decide_early(struct vg_session *s, enum vg_stage st, struct vg_decis
 		return;
 	}
 	decision_accept(d, st, a == VG_ACT_ACCEPT ? d->rule : "default");
+}
+
+/**
+ * Relay control is a floor, not only a rule: whatever the rules say (an
+ * accept placed before relay-denied, no rules at all) and in dry-run too,
+ * a recipient the relay check denies is rejected.  The shipped rule gives
+ * the usual reply; this gives the same one where a configuration lost it.
+ */
+static void relay_floor(struct vg_session *s, struct vg_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->action = VG_ACT_REJECT;
+	d->stage = VG_STAGE_RCPT;
+	d->code = 554;
+	vg_strlcpy(d->esc, "5.7.1", sizeof(d->esc));
+	expand_text(s, "<%{rcpt}>: Relay access denied", d->text, sizeof(d->text));
+	vg_strlcpy(d->rule, "relay-control", sizeof(d->rule));
+	vg_strlcpy(d->match, "relay=denied", sizeof(d->match));
+	d->floor = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -501,20 +524,24 @@ void vg_session_rcpt(struct vg_session *s, const char *path, const char *const *
 	invalidate(s, VG_STAGE_RCPT);
 
 	a = eval_stage(s, VG_STAGE_RCPT, d);
-	if (a == VG_ACT_REJECT || a == VG_ACT_TEMPFAIL || a == VG_ACT_ACCEPT) {
-		/* A rcpt-stage accept overrides delayed rejections (postmaster). */
-		finish(s, d, 1);
-		return;
-	}
-	for (st = VG_STAGE_CONNECT; st < VG_STAGE_RCPT; st++) {
-		if (s->has_delayed[st]) {
-			*d = s->delayed[st];
-			d->delayed = 1;
-			finish(s, d, 1);
-			return;
+	if (a == VG_ACT_NONE) {
+		decision_accept(d, VG_STAGE_RCPT, "default");
+		/* No rcpt rule decided: a rejection delayed from an earlier stage applies. */
+		for (st = VG_STAGE_CONNECT; st < VG_STAGE_RCPT; st++) {
+			if (s->has_delayed[st]) {
+				*d = s->delayed[st];
+				d->delayed = 1;
+				break;
+			}
 		}
 	}
-	decision_accept(d, VG_STAGE_RCPT, "default");
+	/* (A rcpt-stage accept overrides delayed rejections: postmaster.) */
+	if (vg_session_check(s, VG_CK_RELAY) == VG_RELAY_DENIED) {
+		if (d->action == VG_ACT_REJECT)
+			d->floor = 1;
+		else if (d->action == VG_ACT_ACCEPT || s->cfg->dry_run)
+			relay_floor(s, d);
+	}
 	finish(s, d, 1);
 }
 

@@ -25,6 +25,7 @@ struct vg_decision {
 	enum vg_stage stage;     /**< stage whose rules decided */
 	int delayed;             /**< a rejection from an earlier stage given now */
 	int dry_run;             /**< would have been a reject/tempfail; accepted by mode dry-run */
+	int floor;               /**< built-in relay control, not a rule: dry-run does not apply */
 };
 
 /** Macros the MTA may give; names as libmilter spells them. */

@@ -160,7 +160,7 @@ int vg_explain_main(int argc, char **argv)
 	struct vg_decision d;
 
 	if (conf == NULL)
-		conf = "/etc/vigie/vigie.conf";
+		conf = VIGIE_CONF;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
 		switch (opt) {

@@ -27,10 +27,6 @@
 #include "milter.h"
 #include "util.h"
 
-#ifndef VIGIE_CONF
-#define VIGIE_CONF "/etc/vigie/vigie.conf"
-#endif
-
 #define EXIT_CONFIG 78   /* EX_CONFIG */
 #define EXIT_USAGE  64   /* EX_USAGE */
 #define MAX_OVERRIDES 64

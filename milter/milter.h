@@ -7,6 +7,10 @@
 
 #include "conf.h"
 
+#ifndef VIGIE_CONF
+#define VIGIE_CONF "/etc/vigie/vigie.conf"   /**< default config file */
+#endif
+
 /** Register the callbacks with libmilter; -1 on failure. */
 int vg_milter_register(void);
 /** Make cfg the config that new connections take (takes its own reference). */

@@ -136,11 +136,25 @@ like "$(printf '%s\n' "$out" | grep 'to=<postmaster@example.org>')" "action=acce
 out=$("$VIGIE" explain "${DCONF[@]}" -o delay_reject=no --format=kv --client 192.0.2.10 --rcpt user@example.org)
 like "$(printf '%s\n' "$out" | grep '^stage=connect')" "action=reject rule=block code=554" "delay_reject no: rejected at connect"
 
-# Dry-run: the decision is logged as "would" and accepted.
-out=$("$VIGIE" explain -c "$CONF" -o mode=dry-run --format=kv --client 192.0.2.10 --rcpt user@foreign.example)
+# Dry-run: the decision is logged as "would" and accepted -- but never a relay.
+DRY=(-c "$CONF" -o mode=dry-run -o 'rule=rcpt no-plus-local rcpt_class=local rcpt_postmaster=no reject 550 5.1.1 "no such user"')
+out=$("$VIGIE" explain "${DRY[@]}" --format=kv --client 192.0.2.10 --rcpt user@example.org)
 rc=$?
-like "$out" "action=accept rule=relay-denied code=554 .* dry_run=yes" "dry-run keeps the would-be reply"
+like "$out" "action=accept rule=no-plus-local code=550 esc=5.1.1 .* dry_run=yes" "dry-run keeps the would-be reply, accepts"
 is "$rc" 0 "dry-run: exit 0"
+out=$("$VIGIE" explain "${DRY[@]}" --format=kv --client 192.0.2.10 --rcpt user@foreign.example)
+rc=$?
+like "$out" "action=reject rule=relay-denied code=554" "dry-run never opens the relay"
+is "$rc" 1 "dry-run relay attempt: exit 1"
+
+# Relay control is a floor: no rule order or missing rule opens the relay.
+printf 'local_domains example.org\ntrusted_networks 127.0.0.1/32\n' >"$T_TMP/norules.conf"
+out=$("$VIGIE" explain -c "$T_TMP/norules.conf" --format=kv --client 192.0.2.10 --rcpt user@foreign.example --rcpt user@example.org)
+like "$(printf '%s\n' "$out" | grep 'to=<user@foreign')" 'action=reject rule=relay-control code=554 esc=5.7.1 text="<user@foreign.example>: Relay access denied"' "no rules: built-in relay control rejects"
+like "$(printf '%s\n' "$out" | grep 'to=<user@example')" 'action=accept rule=default' "no rules: local still accepted"
+out=$("$VIGIE" explain -c "$T_TMP/norules.conf" -o 'rule=rcpt all rcpt_syntax=ok accept' -o mode=dry-run --format=kv \
+	--client 192.0.2.10 --rcpt "user%foreign.example@example.org")
+like "$out" "action=reject rule=relay-control" "an accept-all rule in dry-run still cannot route out"
 
 # Config problems: -n and explain exit 78 and name file:line:col.
 printf 'local_domains example.org\nbogus 1\n' >"$T_TMP/bad.conf"

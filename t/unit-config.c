@@ -134,7 +134,7 @@ int main(void)
 	cfg = vg_config_load(path, badov, &errs);
 	tap_ok(cfg == NULL && errs.count == 2, "two bad overrides, two errors (%d)", errs.count);
 	tap_ok(strstr(errs.text.buf, "-o:1:1: expected key=value") != NULL, "-o without '=' named");
-	tap_ok(strstr(errs.text.buf, "-o:1:13: expected an octal mode") != NULL, "-o bad value named with column");
+	tap_ok(strstr(errs.text.buf, "-o:2:13: expected an octal mode") != NULL, "second -o's bad value named as -o:2 with its column");
 	vg_config_unref(cfg);
 	vg_cfgerr_free(&errs);
 
