@@ -330,22 +330,31 @@ static void log_line(struct vg_session *s, const char *verb, const struct vg_dec
 	static const char *const cmd[VG_NSTAGES] = { "CONNECT", "HELO", "MAIL", "RCPT" };
 	const char *qid = s->macros[VG_M_QUEUE_ID][0] ? s->macros[VG_M_QUEUE_ID] : "NOQUEUE";
 	char qclean[64], name[128];
+	struct vstr helo;
 
 	if (s->quiet)
 		return;
 	vg_clean_copy(qclean, sizeof(qclean), qid);
 	vg_clean_copy(name, sizeof(name), s->name);
+	/* "helo=<h>" and, for an authenticated client, its login, as Postfix logs it. */
+	vstr_init(&helo, 1024);
+	vstr_adds(&helo, s->helo);
+	if (s->macros[VG_M_AUTH_AUTHEN][0] != '\0') {
+		vstr_adds(&helo, "> sasl_username=<");
+		vstr_add_clean(&helo, s->macros[VG_M_AUTH_AUTHEN], 128);
+	}
 	if (with_reply && d->code == 0)
 		vg_log(LOG_INFO, "%s: %s: %s from %s[%s]: %s; from=<%s> to=<%s> helo=<%s> rule=%s match=%s",
 		    qclean, verb, cmd[s->stage], name, s->addr, d->text,
-		    s->sender, s->rcpt_log, s->helo, d->rule, d->match);
+		    s->sender, s->rcpt_log, helo.buf, d->rule, d->match);
 	else if (with_reply)
 		vg_log(LOG_INFO, "%s: %s: %s from %s[%s]: %d %s %s; from=<%s> to=<%s> helo=<%s> rule=%s match=%s%s",
 		    qclean, verb, cmd[s->stage], name, s->addr, d->code, d->esc, d->text,
-		    s->sender, s->rcpt_log, s->helo, d->rule, d->match, d->delayed ? " delayed=yes" : "");
+		    s->sender, s->rcpt_log, helo.buf, d->rule, d->match, d->delayed ? " delayed=yes" : "");
 	else
 		vg_log(LOG_INFO, "%s: %s: %s from %s[%s]; from=<%s> to=<%s> helo=<%s> rule=%s match=%s",
-		    qclean, verb, cmd[s->stage], name, s->addr, s->sender, s->rcpt_log, s->helo, d->rule, d->match);
+		    qclean, verb, cmd[s->stage], name, s->addr, s->sender, s->rcpt_log, helo.buf, d->rule, d->match);
+	vstr_free(&helo);
 }
 
 /**
@@ -482,6 +491,31 @@ void vg_session_helo(struct vg_session *s, const char *helo, struct vg_decision 
 	decide_early(s, VG_STAGE_HELO, d);
 }
 
+/**
+ * Copy the path of an argument that did not parse, for logs and replies:
+ * the text inside the first pair of angle brackets, or up to the first
+ * space, so that "to=<%s>" never shows brackets twice.  Sanitised.
+ */
+static void raw_path(const char *arg, char *out, size_t outsz)
+{
+	char tmp[LOGVAL_MAX + 4];
+	size_t n = 0;
+
+	while (*arg == ' ')
+		arg++;
+	if (*arg == '<') {
+		arg++;
+		while (arg[n] != '\0' && arg[n] != '>' && n < sizeof(tmp) - 1)
+			n++;
+	} else {
+		while (arg[n] != '\0' && arg[n] != ' ' && n < sizeof(tmp) - 1)
+			n++;
+	}
+	memcpy(tmp, arg, n);
+	tmp[n] = '\0';
+	vg_clean_copy(out, outsz, tmp);
+}
+
 /** Is the ESMTP keyword kw among the parameters? */
 static int has_param(const char *const *params, const char *kw)
 {
@@ -503,7 +537,7 @@ void vg_session_mail(struct vg_session *s, const char *path, const char *const *
 	if (vg_path_parse(path, strlen(path), VG_PATH_REVERSE | (s->smtputf8 ? VG_PATH_SMTPUTF8 : 0), &p) == VG_PATH_OK)
 		vg_clean_copy(s->sender, sizeof(s->sender), p.addr);
 	else
-		vg_clean_copy(s->sender, sizeof(s->sender), path);
+		raw_path(path, s->sender, sizeof(s->sender));
 	invalidate(s, VG_STAGE_MAIL);
 	decide_early(s, VG_STAGE_MAIL, d);
 }
@@ -520,7 +554,7 @@ void vg_session_rcpt(struct vg_session *s, const char *path, const char *const *
 	if (s->rcpt_ok)
 		vg_clean_copy(s->rcpt_log, sizeof(s->rcpt_log), s->rcpt.addr[0] ? s->rcpt.addr : s->rcpt.local);
 	else
-		vg_clean_copy(s->rcpt_log, sizeof(s->rcpt_log), path);
+		raw_path(path, s->rcpt_log, sizeof(s->rcpt_log));
 	invalidate(s, VG_STAGE_RCPT);
 
 	a = eval_stage(s, VG_STAGE_RCPT, d);
