@@ -46,7 +46,7 @@ struct loader {
 };
 
 /** Value types of the schema. */
-enum ktype { K_STR, K_SOCKET, K_LOGDEST, K_FACILITY, K_LEVEL, K_BOOL, K_OCTAL,
+enum ktype { K_SECONDS, K_STR, K_SOCKET, K_LOGDEST, K_FACILITY, K_LEVEL, K_BOOL, K_OCTAL,
 	K_MODE, K_DOMAINS, K_NETS, K_STRS, K_RULE };
 
 /** One schema entry. */
@@ -70,6 +70,7 @@ static const struct key schema[] = {
 	{ "log",                 K_LOGDEST,  F(log),                 "syslog" },
 	{ "log_facility",        K_FACILITY, F(log_facility),        "mail" },
 	{ "log_level",           K_LEVEL,    F(log_level),           "info" },
+	{ "shutdown_timeout",    K_SECONDS,  F(shutdown_timeout),    "30" },
 	{ "hostname",            K_STR,      F(hostname),            NULL },
 	{ "our_hostnames",       K_DOMAINS,  F(our_hostnames),       NULL },
 	{ "our_addresses",       K_NETS,     F(our_addresses),       NULL },
@@ -956,6 +957,15 @@ static void apply_entry(struct loader *ld, struct entry *e)
 			else
 				*(int *)field = v;
 			break;
+		case K_SECONDS: {
+			char *endp;
+			long n = strtol(t->s, &endp, 10);
+			if (*t->s == '\0' || *endp != '\0' || n < 0 || n > 3600)
+				err_tok(ld, t, "expected a number of seconds 0-3600, found '%s'", t->s);
+			else
+				*(int *)field = (int)n;
+			break;
+		}
 		case K_OCTAL: {
 			char *endp;
 			long m = strtol(t->s, &endp, 8);

@@ -67,6 +67,7 @@ struct vg_config {
 	char *log;
 	char *log_facility;
 	int log_level;
+	int shutdown_timeout;       /**< seconds open connections get to finish on SIGTERM */
 
 	char *hostname;
 	struct vg_strlist our_hostnames;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -177,6 +179,89 @@ static int write_pidfile(const char *path)
 	return close(fd);
 }
 
+/** Where libmilter runs, and how it ended. */
+struct milter_run {
+	pthread_t main_thread;   /**< told with SIGUSR2 when smfi_main returns */
+	int rc;                  /**< smfi_main's result */
+};
+
+/** Thread body: libmilter's main loop; wakes the main thread when it ends. */
+static void *milter_thread(void *arg)
+{
+	struct milter_run *run = arg;
+
+	run->rc = smfi_main();
+	pthread_kill(run->main_thread, SIGUSR2);
+	return NULL;
+}
+
+/** Seconds since an arbitrary start, monotonic. */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/**
+ * Run libmilter and own the signals.  libmilter's own SIGTERM handling
+ * stops its worker pool at once, stranding sessions in the middle of a
+ * transaction; so the main thread takes SIGTERM/SIGINT itself, tempfails
+ * new connections, lets the open ones finish (at most shutdown_timeout
+ * seconds; a second signal cuts it short), and only then stops libmilter.
+ * The main thread is the one Linux hands a process signal to while it
+ * waits for it, ahead of libmilter's signal thread.
+ */
+static int run_milter(const struct vg_config *cfg)
+{
+	struct milter_run run;
+	pthread_t tid;
+	sigset_t set;
+	int sig = 0, rc;
+	double deadline;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	run.main_thread = pthread_self();
+	run.rc = MI_FAILURE;
+	if ((rc = pthread_create(&tid, NULL, milter_thread, &run)) != 0) {
+		vg_log(LOG_ERR, "cannot start the milter thread: %s", strerror(rc));
+		return MI_FAILURE;
+	}
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		vg_log(LOG_WARNING, "SIGHUP: configuration reload is not implemented yet; ignored");
+	}
+	if (sig != SIGUSR2) {
+		struct timespec tick = { 0, 100 * 1000 * 1000 };
+		int second = 0;
+
+		vg_milter_drain();
+		vg_log(LOG_INFO, "%s: stopping; %d connection(s) open, waiting up to %d s for them; new ones are tempfailed",
+		    sig == SIGINT ? "SIGINT" : "SIGTERM", vg_milter_active(), cfg->shutdown_timeout);
+		deadline = now_s() + cfg->shutdown_timeout;
+		while (vg_milter_active() > 0 && now_s() < deadline) {
+			second = sigtimedwait(&set, NULL, &tick);
+			if (second == SIGTERM || second == SIGINT || second == SIGUSR2)
+				break;
+		}
+		if (vg_milter_active() > 0)
+			vg_log(LOG_WARNING, "stopping with %d connection(s) still open (%s); the MTA applies its milter default action",
+			    vg_milter_active(), second == SIGTERM || second == SIGINT ? "second signal" : "shutdown_timeout");
+		smfi_stop();
+	}
+	pthread_join(tid, NULL);
+	return run.rc;
+}
+
 /** Detach from the terminal: fork, new session, stdio to /dev/null. */
 static int daemonize(void)
 {
@@ -306,8 +391,8 @@ int main(int argc, char **argv)
 	vg_milter_set_config(cfg);
 	vg_log(LOG_INFO, "vigie %s starting: socket=%s config=%s mode=%s", PACKAGE_VERSION,
 	    cfg->socket, cfg->path, cfg->dry_run ? "dry-run" : "enforce");
-	rc = smfi_main();
-	vg_log(LOG_INFO, "vigie stopping (%s)", rc == MI_SUCCESS ? "normal" : "libmilter error");
+	rc = run_milter(cfg);
+	vg_log(LOG_INFO, "vigie stopped (%s)", rc == MI_SUCCESS ? "normal" : "libmilter error");
 	vg_milter_set_config(NULL);
 	if (upath != NULL)
 		unlink(upath);

@@ -25,10 +25,23 @@
 struct conn {
 	struct vg_session *sess;
 	int noreply[VG_NSTAGES];   /**< SMFIP_NR_* negotiated for the stage: answer SMFIS_NOREPLY */
+	int draining;              /**< opened while vigie was stopping: tempfail it */
 };
 
 static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vg_config *cfg_current;
+static int conns_active;   /**< connection contexts alive (atomic) */
+static int draining;       /**< stopping: new connections are tempfailed (atomic) */
+
+int vg_milter_active(void)
+{
+	return __atomic_load_n(&conns_active, __ATOMIC_ACQUIRE);
+}
+
+void vg_milter_drain(void)
+{
+	__atomic_store_n(&draining, 1, __ATOMIC_RELEASE);
+}
 
 void vg_milter_set_config(struct vg_config *cfg)
 {
@@ -71,6 +84,8 @@ static struct conn *conn_get(SMFICTX *ctx)
 		free(c);
 		return NULL;
 	}
+	c->draining = __atomic_load_n(&draining, __ATOMIC_ACQUIRE);
+	__atomic_add_fetch(&conns_active, 1, __ATOMIC_ACQ_REL);
 	return c;
 }
 
@@ -84,6 +99,7 @@ static void conn_free(SMFICTX *ctx)
 	smfi_setpriv(ctx, NULL);
 	vg_session_free(c->sess);
 	free(c);
+	__atomic_sub_fetch(&conns_active, 1, __ATOMIC_ACQ_REL);
 }
 
 /** Copy the MTA's macros the policy reads into the session. */
@@ -143,7 +159,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		*pf0 |= SMFIF_SETSYMLIST;
 #endif
 	want = SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA;
-	if (vg_session_config(c->sess)->delay_reject)
+	/* A connection opened while stopping is refused at CONNECT: it needs a reply there. */
+	if (vg_session_config(c->sess)->delay_reject && !c->draining)
 		want |= SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL;
 	*pf1 = f1 & want;
 	c->noreply[VG_STAGE_CONNECT] = (*pf1 & SMFIP_NR_CONN) != 0;
@@ -173,6 +190,16 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 
 	if (c == NULL)
 		return no_context();
+	if (c->draining || __atomic_load_n(&draining, __ATOMIC_ACQUIRE)) {
+		/* Stopping: this client will be back; no mail is accepted unchecked. */
+		char name[128];
+		vg_clean_copy(name, sizeof(name), hostname ? hostname : "unknown");
+		vg_log(LOG_INFO, "NOQUEUE: tempfail: CONNECT from %s: 451 4.3.2 vigie is restarting, try again later; rule=shutdown",
+		    name);
+		if (smfi_setreply(ctx, "451", "4.3.2", "vigie is restarting, try again later") != MI_SUCCESS)
+			vg_log(LOG_WARNING, "smfi_setreply failed; the MTA gives its default reply");
+		return SMFIS_TEMPFAIL;
+	}
 	if (sa != NULL && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
 		if (inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr)) != NULL)

@@ -16,6 +16,11 @@ int vg_milter_register(void);
 /** Make cfg the config that new connections take (takes its own reference). */
 void vg_milter_set_config(struct vg_config *cfg);
 
+/** Connections currently open (contexts alive). */
+int vg_milter_active(void);
+/** Start stopping: connections opened from now on are tempfailed at CONNECT. */
+void vg_milter_drain(void);
+
 /** The explain sub-command; returns the process exit status. */
 int vg_explain_main(int argc, char **argv);
 
