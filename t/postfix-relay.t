@@ -94,7 +94,7 @@ if pf_have_ipv6; then
 	refused "proxied untrusted 2001:db8::10 -> foreign" user@foreign.example '^554 5\.7\.1 ' --via-proxy 2001:db8::10
 	accepted "proxied untrusted 2001:db8::10 -> local" user@example.org --via-proxy 2001:db8::10
 else
-	diag "no ::1 here: IPv6 proxied clients not tried"
+	for _n in 1 2 3 4; do T_N=$((T_N + 1)); echo "ok $T_N # SKIP no ::1 on this machine: IPv6 proxied clients not tried"; done
 fi
 
 # --- One message, a local and a foreign recipient ----------------------------
