@@ -8,18 +8,11 @@ srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$srcdir/t/lib/harness.sh"
 . "$srcdir/t/lib/postfix.sh"
 
-why=$(pf_missing) || skip_all "$why"
-[ -x "$VIGIE" ] || bail "no vigie binary at $VIGIE"
-
-e2e_vigie_start "" || bail "cannot start vigie"
-pf_start "inet:127.0.0.1:$VIGIE_PORT" || bail "cannot start Postfix"
-diag "Postfix on 127.0.0.1:$PF_PORT (PROXY: $PF_PROXY_PORT), vigie on $VIGIE_PORT, sink on $PF_SINK_PORT"
+e2e_setup "" bad
 
 CLIENT=192.0.2.10	# untrusted, claimed through the PROXY listener
 CLEAR='^(2[0-9][0-9]|5[0-9][0-9])( |$)'	# a definite answer, not a milter tempfail
-N=0
 REJECTED=""
-marker() { N=$((N + 1)); M=$(printf 'bad%d-%04d' $$ $N); }
 
 # repeat CHAR COUNT: print CHAR COUNT times.
 repeat() { printf "%${2}s" '' | tr ' ' "$1"; }

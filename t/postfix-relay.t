@@ -8,20 +8,10 @@ srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$srcdir/t/lib/harness.sh"
 . "$srcdir/t/lib/postfix.sh"
 
-why=$(pf_missing) || skip_all "$why"
-[ -x "$VIGIE" ] || bail "no vigie binary at $VIGIE"
-
-e2e_vigie_start "198.51.100.0/24" || bail "cannot start vigie"
-pf_start "inet:127.0.0.1:$VIGIE_PORT" || bail "cannot start Postfix"
-diag "Postfix on 127.0.0.1:$PF_PORT (PROXY: $PF_PROXY_PORT), vigie on $VIGIE_PORT, sink on $PF_SINK_PORT"
+e2e_setup "198.51.100.0/24" e2e
 
 UNTRUSTED=127.0.0.2	# not in trusted_networks; played with --local-interface
-N=0
 REJECTED=""		# senders (markers) whose mail must never reach the sink
-
-# marker: a fresh unique sender local part, in $M (fixed width: no marker
-# is a prefix of another).
-marker() { N=$((N + 1)); M=$(printf 'e2e%d-%04d' $$ $N); }
 
 # accepted DESC RCPT SWAKS-ARGS...: the RCPT gets 250 and the message reaches the sink.
 accepted() {

@@ -418,3 +418,19 @@ pf_reject_layer() {
 		echo "rejected by Postfix itself"
 	fi
 }
+
+# e2e_setup EXTRA_TRUSTED MARKER_PREFIX: the common start of an end-to-end
+# TAP test: skip (with the reason) where it cannot run, start vigie with
+# EXTRA_TRUSTED added to trusted_networks, then Postfix pointing at it.
+# marker() then sets M to a fresh unique sender local part (fixed width, so
+# no marker is a prefix of another).
+e2e_setup() {
+	_why=$(pf_missing) || skip_all "$_why"
+	[ -x "$VIGIE" ] || bail "no vigie binary at $VIGIE"
+	E2E_MARKER_PREFIX=$2
+	e2e_vigie_start "$1" || bail "cannot start vigie"
+	pf_start "inet:127.0.0.1:$VIGIE_PORT" || bail "cannot start Postfix"
+	diag "Postfix on 127.0.0.1:$PF_PORT (PROXY: $PF_PROXY_PORT), vigie on $VIGIE_PORT, sink on $PF_SINK_PORT"
+	N=0
+}
+marker() { N=$((N + 1)); M=$(printf '%s%d-%04d' "$E2E_MARKER_PREFIX" $$ $N); }
