@@ -12,6 +12,12 @@ static const char *const yesno[] = { "no", "yes", NULL };
 static const char *const syntax[] = { "ok", "invalid", NULL };
 static const char *const rclass[] = { "local", "relay-domain", "foreign", NULL };
 static const char *const relay[] = { "local", "relay-domain", "allowed", "denied", NULL };
+static const char *const rdns[] = { "pass", "ptr-only", "none", "tempfail", NULL };
+static const char *const listed[] = { "listed", "not-listed", "error", NULL };
+static const char *const hsyntax[] = { "ok", "invalid", "not-fqdn", "literal", "literal-mismatch", "missing", NULL };
+static const char *const forgery[] = { "ok", "claims-us", NULL };
+static const char *const hdns[] = { "resolves", "nxdomain", "no-address", "tempfail", "skipped", NULL };
+static const char *const coherence[] = { "same-host", "same-domain", "rdns-is-mx", "none", "tempfail", NULL };
 
 const struct vg_check_def vg_checks[VG_NCHECKS] = {
 	[VG_CK_TRUSTED] = { "trusted", VG_STAGE_CONNECT, yesno,
@@ -30,6 +36,24 @@ const struct vg_check_def vg_checks[VG_NCHECKS] = {
 	    "relay control: may this client send to this recipient" },
 	[VG_CK_RCPT_POSTMASTER] = { "rcpt_postmaster", VG_STAGE_RCPT, yesno,
 	    "recipient is postmaster of a local domain (RFC 5321 4.5.1)" },
+	[VG_CK_RDNS] = { "rdns", VG_STAGE_CONNECT, rdns,
+	    "client PTR names and their forward confirmation (FCrDNS)" },
+	[VG_CK_DNSBL] = { "dnsbl", VG_STAGE_CONNECT, listed,
+	    "weighted score of the DNS lists on the client address reaches dnsbl_threshold" },
+	[VG_CK_DNSWL] = { "dnswl", VG_STAGE_CONNECT, listed,
+	    "a DNS allowlist lists the client address" },
+	[VG_CK_HELO_SYNTAX] = { "helo_syntax", VG_STAGE_HELO, hsyntax,
+	    "HELO is a valid host name or an address literal of the client" },
+	[VG_CK_HELO_FORGERY] = { "helo_forgery", VG_STAGE_HELO, forgery,
+	    "HELO names one of our hostnames, domains or addresses" },
+	[VG_CK_HELO_DNS] = { "helo_dns", VG_STAGE_HELO, hdns,
+	    "HELO name has an A, AAAA or MX record" },
+	[VG_CK_HELO_RDNS] = { "helo_rdns", VG_STAGE_HELO, coherence,
+	    "how the HELO name and the confirmed rDNS name agree" },
+	[VG_CK_RHSBL_HELO] = { "rhsbl_helo", VG_STAGE_HELO, listed,
+	    "domain lists (rhsbl on=helo) list the HELO domain" },
+	[VG_CK_RHSBL_SENDER] = { "rhsbl_sender", VG_STAGE_MAIL, listed,
+	    "domain lists (rhsbl on=sender) list the sender domain" },
 };
 
 static const char *const stage_names[VG_NSTAGES] = { "connect", "helo", "mail", "rcpt" };

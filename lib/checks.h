@@ -25,6 +25,15 @@ enum vg_check_id {
 	VG_CK_RCPT_CLASS,      /**< recipient domain class: local/relay-domain/foreign */
 	VG_CK_RELAY,           /**< relay control: local/relay-domain/allowed/denied */
 	VG_CK_RCPT_POSTMASTER, /**< recipient is postmaster of ours: yes/no */
+	VG_CK_RDNS,            /**< client PTR and forward confirmation */
+	VG_CK_DNSBL,           /**< DNS blocklists on the client address, weighted */
+	VG_CK_DNSWL,           /**< DNS allowlists on the client address */
+	VG_CK_HELO_SYNTAX,     /**< HELO argument syntax */
+	VG_CK_HELO_FORGERY,    /**< HELO claims to be us */
+	VG_CK_HELO_DNS,        /**< HELO name has A, AAAA or MX */
+	VG_CK_HELO_RDNS,       /**< how HELO and rDNS agree */
+	VG_CK_RHSBL_HELO,      /**< domain blocklists on the HELO domain */
+	VG_CK_RHSBL_SENDER,    /**< domain blocklists on the sender domain */
 	VG_NCHECKS
 };
 
@@ -36,6 +45,19 @@ enum { VG_SYNTAX_OK = 0, VG_SYNTAX_INVALID = 1 };
 enum { VG_CLASS_LOCAL = 0, VG_CLASS_RELAY_DOMAIN, VG_CLASS_FOREIGN };
 /** relay results. */
 enum { VG_RELAY_LOCAL = 0, VG_RELAY_RELAY_DOMAIN, VG_RELAY_ALLOWED, VG_RELAY_DENIED };
+/** rdns results (RFC 8601 iprev: pass, fail, permerror, temperror). */
+enum { VG_RDNS_PASS = 0, VG_RDNS_PTR_ONLY, VG_RDNS_NONE, VG_RDNS_TEMPFAIL };
+/** dnsbl, dnswl, rhsbl_* results. */
+enum { VG_LISTED = 0, VG_NOT_LISTED, VG_LIST_ERROR };
+/** helo_syntax results. */
+enum { VG_HELO_OK = 0, VG_HELO_INVALID, VG_HELO_NOT_FQDN, VG_HELO_LITERAL, VG_HELO_LITERAL_MISMATCH,
+	VG_HELO_MISSING };
+/** helo_forgery results. */
+enum { VG_FORGERY_OK = 0, VG_FORGERY_CLAIMS_US };
+/** helo_dns results. */
+enum { VG_HDNS_RESOLVES = 0, VG_HDNS_NXDOMAIN, VG_HDNS_NO_ADDRESS, VG_HDNS_TEMPFAIL, VG_HDNS_SKIPPED };
+/** helo_rdns results, best first. */
+enum { VG_COH_SAME_HOST = 0, VG_COH_SAME_DOMAIN, VG_COH_RDNS_IS_MX, VG_COH_NONE, VG_COH_TEMPFAIL };
 
 /** A check's static description. */
 struct vg_check_def {

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpsl.h>
+
 #include "conf.h"
 #include "log.h"
 
@@ -46,8 +48,8 @@ struct loader {
 };
 
 /** Value types of the schema. */
-enum ktype { K_SECONDS, K_STR, K_SOCKET, K_LOGDEST, K_FACILITY, K_LEVEL, K_BOOL, K_OCTAL,
-	K_MODE, K_DOMAINS, K_NETS, K_STRS, K_RULE };
+enum ktype { K_WORDS, K_SECONDS, K_MS, K_COUNT, K_NUMBER, K_STR, K_SOCKET, K_LOGDEST, K_FACILITY, K_LEVEL,
+	K_BOOL, K_OCTAL, K_MODE, K_DOMAINS, K_NETS, K_STRS, K_RULE, K_LIST };
 
 /** One schema entry. */
 struct key {
@@ -81,10 +83,32 @@ static const struct key schema[] = {
 	{ "tls_client_issuers",  K_STRS,     F(tls_client_issuers),  NULL },
 	{ "mode",                K_MODE,     F(dry_run),             "enforce" },
 	{ "delay_reject",        K_BOOL,     F(delay_reject),        "yes" },
+	{ "resolver",            K_WORDS,    F(resolver),            "system" },
+	{ "dns_timeout",         K_MS,       F(dns_timeout_ms),      "2s" },
+	{ "dns_attempts",        K_COUNT,    F(dns_attempts),        "2" },
+	{ "dns_budget",          K_MS,       F(dns_budget_ms),       "10s" },
+	{ "dns_cache_size",      K_COUNT,    F(dns_cache_size),      "10000" },
+	{ "rdns_from_mta",       K_BOOL,     F(rdns_from_mta),       "no" },
+	{ "psl_file",            K_STR,      F(psl_file),            NULL },
+	{ "dnsbl",               K_LIST,     VG_LIST_DNSBL,          NULL },
+	{ "dnswl",               K_LIST,     VG_LIST_DNSWL,          NULL },
+	{ "rhsbl",               K_LIST,     VG_LIST_RHSBL,          NULL },
+	{ "dnsbl_threshold",     K_NUMBER,   F(dnsbl_threshold),     "1" },
 	{ "rule",                K_RULE,     0,                      NULL },
 };
 
 #define NKEYS (sizeof(schema) / sizeof(schema[0]))
+
+/** Index of a key in the schema (it must exist). */
+static size_t key_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(schema[i].name, name) == 0)
+			return i;
+	return 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -620,7 +644,8 @@ static int check_esc(const char *s, char cls)
 }
 
 /** Known text macros. */
-static const char *const text_macros[] = { "rcpt", "sender", "client_addr", "client_name", "helo", NULL };
+static const char *const text_macros[] = { "rcpt", "sender", "client_addr", "client_name", "helo",
+	"rdns", "dnsbl", "dnsbl_txt", "dnswl", "rhsbl", "rhsbl_txt", NULL };
 
 /** Validate a reply text template: printable ASCII, known %{macros}, %% for '%'. */
 static const char *check_text(const char *s)
@@ -647,7 +672,8 @@ static const char *check_text(const char *s)
 				if (strlen(text_macros[k]) == j - i - 2 && strncmp(text_macros[k], s + i + 2, j - i - 2) == 0)
 					found = 1;
 			if (!found)
-				return "unknown macro (known: rcpt, sender, client_addr, client_name, helo)";
+				return "unknown macro (known: rcpt, sender, client_addr, client_name, helo, rdns, "
+				    "dnsbl, dnsbl_txt, dnswl, rhsbl, rhsbl_txt)";
 			i = j;
 		}
 	}
@@ -873,6 +899,168 @@ fail:
 }
 
 /* ------------------------------------------------------------------ */
+/* Durations and DNS lists                                             */
+
+/** Parse "500ms", "2s" or "2" (seconds) into milliseconds, at most 600 s; -1 if invalid. */
+static int parse_ms(const char *s)
+{
+	char *endp;
+	double v = strtod(s, &endp);
+
+	if (endp == s || !(v >= 0))
+		return -1;
+	if (strcmp(endp, "ms") == 0)
+		;
+	else if (*endp == '\0' || strcmp(endp, "s") == 0)
+		v *= 1000;
+	else
+		return -1;
+	if (v > 600000 || v < 1)
+		return -1;
+	return (int)v;
+}
+
+/** Parse a dotted IPv4 answer code into host order; -1 if it is not one. */
+static int parse_code(const char *s, uint32_t *out)
+{
+	struct vg_ip ip;
+
+	if (vg_ip_parse(s, &ip) < 0 || !ip.v4 || strchr(s, ':') != NULL)
+		return -1;
+	*out = (uint32_t)ip.b[12] << 24 | (uint32_t)ip.b[13] << 16 | (uint32_t)ip.b[14] << 8 | ip.b[15];
+	return 0;
+}
+
+/** Parse "codes=A,B-C,..." into the list's ranges. */
+static int parse_codes(struct loader *ld, const struct tok *t, const char *val, struct vg_dnslist *l)
+{
+	char buf[1024], *p, *next;
+
+	if (vg_strlcpy(buf, val, sizeof(buf)) >= sizeof(buf)) {
+		err_tok(ld, t, "codes= list too long");
+		return -1;
+	}
+	for (p = buf; p; p = next) {
+		struct vg_code_range r, *nr;
+		char *dash;
+
+		next = strchr(p, ',');
+		if (next)
+			*next++ = '\0';
+		if (*p == '\0')
+			continue;
+		dash = strchr(p, '-');
+		if (dash)
+			*dash++ = '\0';
+		if (parse_code(p, &r.lo) < 0 || (dash ? parse_code(dash, &r.hi) : (r.hi = r.lo, 0)) < 0 ||
+		    r.hi < r.lo || (r.lo >> 24) != 127 || (r.hi >> 24) != 127) {
+			err_tok(ld, t, "codes= takes 127.x.y.z addresses and ranges a-b, found '%s%s%s'", p,
+			    dash ? "-" : "", dash ? dash : "");
+			return -1;
+		}
+		nr = realloc(l->codes, (l->ncodes + 1) * sizeof(*nr));
+		if (nr == NULL) {
+			err_tok(ld, t, "out of memory");
+			return -1;
+		}
+		l->codes = nr;
+		l->codes[l->ncodes++] = r;
+	}
+	return 0;
+}
+
+/**
+ * Parse "dnsbl|dnswl|rhsbl ZONE [weight=N] [codes=...] [mask=0xNN] [txt=yes|no]
+ * [on=helo,sender]".
+ */
+static void parse_dnslist(struct loader *ld, const struct entry *e, enum vg_list_kind kind)
+{
+	struct vg_dnslist l, *nl;
+	const char *why;
+	size_t i;
+	int errors_before = ld->errs->count;
+
+	memset(&l, 0, sizeof(l));
+	l.kind = kind;
+	l.weight = kind == VG_LIST_DNSWL ? -1 : 1;
+	l.on_helo = l.on_sender = kind == VG_LIST_RHSBL;
+	l.line = e->t[0].line;
+	if (e->n < 2 || e->t[1].quoted || strchr(e->t[1].s, '=') != NULL) {
+		err_tok(ld, &e->t[0], "'%s' needs a zone, e.g. %s bl.example.net weight=1", e->t[0].s, e->t[0].s);
+		return;
+	}
+	if ((why = check_domain(e->t[1].s)) != NULL || e->t[1].s[0] == '.') {
+		err_tok(ld, &e->t[1], "%s: '%s'", why ? why : "a zone, not a subdomain pattern", e->t[1].s);
+		return;
+	}
+	vg_strlcpy(l.zone, e->t[1].s, sizeof(l.zone));
+	for (i = 2; i < e->n; i++) {
+		const struct tok *t = &e->t[i];
+		const char *eq = strchr(t->s, '='), *val = eq ? eq + 1 : "";
+		size_t klen = eq ? (size_t)(eq - t->s) : strlen(t->s);
+		char *endp;
+
+		if (t->quoted || eq == NULL) {
+			err_tok(ld, t, "expected weight=, codes=, mask=, txt=%s, found '%s'",
+			    kind == VG_LIST_RHSBL ? " or on=" : "", t->s);
+		} else if (klen == 6 && strncmp(t->s, "weight", 6) == 0) {
+			l.weight = strtod(val, &endp);
+			if (*val == '\0' || *endp != '\0' || !(l.weight > -1e6 && l.weight < 1e6))
+				err_tok(ld, t, "weight= takes a number, found '%s'", val);
+		} else if (klen == 5 && strncmp(t->s, "codes", 5) == 0) {
+			parse_codes(ld, t, val, &l);
+		} else if (klen == 4 && strncmp(t->s, "mask", 4) == 0) {
+			unsigned long m = strtoul(val, &endp, 0);
+			if (*val == '\0' || *endp != '\0' || m == 0 || m > 255)
+				err_tok(ld, t, "mask= takes a byte such as 0x0c, found '%s'", val);
+			l.mask = (unsigned)m;
+		} else if (klen == 3 && strncmp(t->s, "txt", 3) == 0) {
+			int b = parse_bool(val);
+			if (b < 0)
+				err_tok(ld, t, "txt= takes yes or no, found '%s'", val);
+			l.txt = b > 0;
+		} else if (klen == 2 && strncmp(t->s, "on", 2) == 0 && kind == VG_LIST_RHSBL) {
+			char buf[64], *p, *next;
+			l.on_helo = l.on_sender = 0;
+			vg_strlcpy(buf, val, sizeof(buf));
+			for (p = buf; p; p = next) {
+				next = strchr(p, ',');
+				if (next)
+					*next++ = '\0';
+				if (strcmp(p, "helo") == 0)
+					l.on_helo = 1;
+				else if (strcmp(p, "sender") == 0)
+					l.on_sender = 1;
+				else
+					err_tok(ld, t, "on= takes helo and/or sender, found '%s'", p);
+			}
+		} else {
+			err_tok(ld, t, "unknown option '%.*s' (expected weight, codes, mask, txt%s)", (int)klen, t->s,
+			    kind == VG_LIST_RHSBL ? ", on" : "");
+		}
+	}
+	if (kind == VG_LIST_DNSWL && l.weight > 0 && ld->errs->count == errors_before)
+		err_tok(ld, &e->t[0], "a dnswl weight must not be positive (it lowers the score)");
+	if (ld->errs->count != errors_before) {
+		free(l.codes);
+		return;
+	}
+	if (ld->cfg->nlists >= VG_MAX_LISTS) {
+		free(l.codes);
+		err_tok(ld, &e->t[0], "at most %d DNS lists (dnsbl, dnswl and rhsbl together)", VG_MAX_LISTS);
+		return;
+	}
+	nl = realloc(ld->cfg->lists, (ld->cfg->nlists + 1) * sizeof(*nl));
+	if (nl == NULL) {
+		free(l.codes);
+		err_tok(ld, &e->t[0], "out of memory");
+		return;
+	}
+	ld->cfg->lists = nl;
+	ld->cfg->lists[ld->cfg->nlists++] = l;
+}
+
+/* ------------------------------------------------------------------ */
 /* Entries                                                             */
 
 /** Apply one logical line to the configuration. */
@@ -897,6 +1085,10 @@ static void apply_entry(struct loader *ld, struct entry *e)
 		parse_rule(ld, e);
 		return;
 	}
+	if (k->type == K_LIST) {
+		parse_dnslist(ld, e, (enum vg_list_kind)k->off);
+		return;
+	}
 	if (!ld->override && ld->set_line[ki] > 0) {
 		err_tok(ld, kt, "'%s' is set already at line %d", k->name, ld->set_line[ki]);
 		return;
@@ -912,6 +1104,21 @@ static void apply_entry(struct loader *ld, struct entry *e)
 		return;
 	default:
 		break;
+	}
+	if (k->type == K_WORDS) {   /* all values, joined with blanks */
+		struct vstr words;
+		size_t i;
+		if (e->n < 2) {
+			err_tok(ld, kt, "'%s' needs a value", k->name);
+			return;
+		}
+		vstr_init(&words, 4096);
+		for (i = 1; i < e->n; i++)
+			vstr_addf(&words, "%s%s", i > 1 ? " " : "", e->t[i].s);
+		free(*(char **)field);
+		*(char **)field = words.oom ? NULL : vg_strdup(words.buf);
+		vstr_free(&words);
+		return;
 	}
 	if (e->n == 1 && k->type == K_STR) {   /* "pidfile" alone: empty */
 		free(*(char **)field);
@@ -957,6 +1164,30 @@ static void apply_entry(struct loader *ld, struct entry *e)
 			else
 				*(int *)field = v;
 			break;
+		case K_MS:
+			if ((v = parse_ms(t->s)) < 0)
+				err_tok(ld, t, "expected a duration such as 500ms or 2s (at most 600s), found '%s'", t->s);
+			else
+				*(int *)field = v;
+			break;
+		case K_COUNT: {
+			char *endp;
+			long n = strtol(t->s, &endp, 10);
+			if (*t->s == '\0' || *endp != '\0' || n < 1 || n > 10000000)
+				err_tok(ld, t, "expected a whole number from 1, found '%s'", t->s);
+			else
+				*(int *)field = (int)n;
+			break;
+		}
+		case K_NUMBER: {
+			char *endp;
+			double d = strtod(t->s, &endp);
+			if (*t->s == '\0' || *endp != '\0' || !(d > -1e6 && d < 1e6))
+				err_tok(ld, t, "expected a number, found '%s'", t->s);
+			else
+				*(double *)field = d;
+			break;
+		}
 		case K_SECONDS: {
 			char *endp;
 			long n = strtol(t->s, &endp, 10);
@@ -1044,6 +1275,32 @@ static void apply_defaults(struct loader *ld)
 	memset(ld->set_line, 0, sizeof(ld->set_line));
 }
 
+/** Derive the resolver settings and load the Public Suffix List. */
+static void finish_dns(struct loader *ld, const char *path)
+{
+	struct vg_config *c = ld->cfg;
+	const char *err = NULL;
+
+	c->dns.timeout_ms = c->dns_timeout_ms;
+	c->dns.attempts = c->dns_attempts;
+	c->dns.edns_size = 1232;
+	if (c->resolver == NULL)
+		err_at(ld, path, ld->set_line[key_index("resolver")], 1, "resolver: out of memory");
+	else if (vg_dns_settings_parse(&c->dns, c->resolver, NULL, &err) < 0)
+		err_at(ld, path, ld->set_line[key_index("resolver")], 1, "resolver '%s': %s", c->resolver, err);
+	if (c->psl_file != NULL && *c->psl_file != '\0') {
+		c->psl = psl_load_file(c->psl_file);
+		if (c->psl == NULL)
+			err_at(ld, path, ld->set_line[key_index("psl_file")], 1, "psl_file %s: cannot load it", c->psl_file);
+	} else {
+		/* The system's list (Debian: package publicsuffix), else libpsl's built-in one. */
+		c->psl = psl_latest(NULL);
+		if (c->psl == NULL)
+			c->psl = (void *)psl_builtin();
+		c->psl_builtin = c->psl == (void *)psl_builtin();
+	}
+}
+
 void vg_config_keys(void (*fn)(const char *name, void *arg), void *arg)
 {
 	size_t i;
@@ -1107,6 +1364,7 @@ struct vg_config *vg_config_load(const char *path, const char *const *overrides,
 		}
 		free(o);
 	}
+	finish_dns(&ld, path);
 	if (cfg->hostname == NULL) {
 		char h[256];
 		if (gethostname(h, sizeof(h)) != 0)
@@ -1137,7 +1395,7 @@ void vg_config_unref(struct vg_config *c)
 	for (i = 0; i < NKEYS; i++) {
 		void *field = (char *)c + schema[i].off;
 		switch (schema[i].type) {
-		case K_STR: case K_SOCKET: case K_LOGDEST: case K_FACILITY:
+		case K_STR: case K_WORDS: case K_SOCKET: case K_LOGDEST: case K_FACILITY:
 			free(*(char **)field);
 			break;
 		case K_DOMAINS: case K_NETS: case K_STRS:
@@ -1152,6 +1410,11 @@ void vg_config_unref(struct vg_config *c)
 			rule_free(&c->rules[st][i]);
 		free(c->rules[st]);
 	}
+	for (i = 0; i < c->nlists; i++)
+		free(c->lists[i].codes);
+	free(c->lists);
+	if (c->psl != NULL && !c->psl_builtin)
+		psl_free(c->psl);
 	free(c->path);
 	free(c);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "checks.h"
+#include "dns.h"
 #include "ip.h"
 #include "util.h"
 
@@ -52,6 +53,29 @@ struct vg_rule {
 	int line;           /**< where it was defined, for messages */
 };
 
+#define VG_MAX_LISTS 64   /**< dnsbl, dnswl and rhsbl lists together */
+
+/** Kinds of DNS lists. */
+enum vg_list_kind { VG_LIST_DNSBL = 0, VG_LIST_DNSWL, VG_LIST_RHSBL };
+
+/** A range of answer addresses (IPv4, host byte order) a list's filter accepts. */
+struct vg_code_range {
+	uint32_t lo, hi;
+};
+
+/** One DNS list: dnsbl/dnswl on the client address, rhsbl on a domain. */
+struct vg_dnslist {
+	enum vg_list_kind kind;
+	char zone[VG_DNS_NAME_MAX + 1];  /**< e.g. "bl.example.net", lower-case */
+	double weight;                   /**< added to the score when listed (dnswl: negative) */
+	struct vg_code_range *codes;     /**< accepted answers; none: any 127.0.0.2-127.255.254.255 */
+	size_t ncodes;
+	unsigned mask;                   /**< if not 0: the last octet must share a bit with it */
+	int txt;                         /**< fetch the TXT reason too */
+	int on_helo, on_sender;          /**< rhsbl: domains it is asked about */
+	int line;
+};
+
 /** The whole configuration.  Immutable once loaded; shared by reference. */
 struct vg_config {
 	int refs;                   /**< reference count, see vg_config_ref() */
@@ -80,6 +104,20 @@ struct vg_config {
 
 	int dry_run;
 	int delay_reject;
+
+	char *resolver;                 /**< "system" or a server list, as written */
+	struct vg_dns_settings dns;     /**< parsed from resolver, dns_timeout, dns_attempts */
+	int dns_timeout_ms;
+	int dns_attempts;
+	int dns_budget_ms;              /**< longest a stage waits for DNS */
+	int dns_cache_size;             /**< entries (read once at start) */
+	int rdns_from_mta;              /**< trust the MTA's {client_resolve}/{client_name}/{client_ptr} */
+	char *psl_file;                 /**< Public Suffix List file; NULL: libpsl's own */
+	void *psl;                      /**< the loaded list (psl_ctx_t *), read-only */
+	int psl_builtin;                /**< psl is libpsl's static built-in list: not freed */
+	struct vg_dnslist *lists;
+	size_t nlists;
+	double dnsbl_threshold;
 
 	struct vg_rule *rules[VG_NSTAGES];
 	size_t nrules[VG_NSTAGES];

@@ -14,40 +14,12 @@
 
 #include "log.h"
 #include "policy.h"
+#include "session.h"
 #include "util.h"
-
-#define NOT_COMPUTED (-2)
-#define LOGVAL_MAX   256   /**< longest client value copied into a log line or reply */
-
-/** One SMTP connection, as the policy sees it. */
-struct vg_session {
-	struct vg_config *cfg;   /**< the config this connection started with (a reference) */
-	int quiet;               /**< no decision log lines (explain) */
-
-	int have_ip;             /**< client address known */
-	struct vg_ip ip;
-	char addr[64];           /**< client address as logged ("unknown" if none) */
-	char name[256];          /**< client host name as logged */
-	char helo[LOGVAL_MAX + 4]; /**< HELO argument, sanitised, for logs and replies */
-	char macros[VG_NMACROS][256];
-
-	char sender[LOGVAL_MAX + 4]; /**< MAIL FROM address, sanitised, for logs and replies */
-	int in_txn;              /**< MAIL seen and not reset */
-	int smtputf8;            /**< MAIL carried the SMTPUTF8 parameter */
-
-	struct vg_path rcpt;     /**< current recipient, parsed */
-	int rcpt_ok;             /**< it parsed */
-	char rcpt_log[LOGVAL_MAX + 4]; /**< current recipient, sanitised */
-
-	enum vg_stage stage;     /**< stage being decided */
-	int cache[VG_NCHECKS];   /**< computed results, NOT_COMPUTED if not yet */
-	int has_delayed[VG_NSTAGES];
-	struct vg_decision delayed[VG_NSTAGES]; /**< rejections kept for RCPT (delay_reject) */
-};
 
 static const char *const macro_names[VG_NMACROS] = {
 	"i", "{auth_authen}", "{auth_type}", "{verify}", "{cert_subject}", "{cert_issuer}",
-	"{daemon_name}", "v",
+	"{daemon_name}", "v", "{client_resolve}", "{client_ptr}",
 };
 
 int vg_macro_lookup(const char *name)
@@ -88,6 +60,25 @@ static void invalidate(struct vg_session *s, enum vg_stage from)
 			s->cache[i] = NOT_COMPUTED;
 }
 
+/**
+ * Note which checks the rules test, so their lookups start as early as
+ * possible (PTR and DNS lists at CONNECT) and the others are never made.
+ * helo_rdns needs rdns; the dnsbl score includes the allowlists.
+ */
+static void mark_uses(struct vg_session *s)
+{
+	const struct vg_config *c = s->cfg;
+	size_t i, j;
+	int st;
+
+	for (st = 0; st < VG_NSTAGES; st++)
+		for (i = 0; i < c->nrules[st]; i++)
+			for (j = 0; j < c->rules[st][i].ncond; j++)
+				s->uses[c->rules[st][i].conds[j].check] = 1;
+	if (s->uses[VG_CK_HELO_RDNS])
+		s->uses[VG_CK_RDNS] = 1;
+}
+
 struct vg_session *vg_session_new(struct vg_config *cfg)
 {
 	struct vg_session *s = calloc(1, sizeof(*s));
@@ -98,6 +89,7 @@ struct vg_session *vg_session_new(struct vg_config *cfg)
 	vg_strlcpy(s->addr, "unknown", sizeof(s->addr));
 	vg_strlcpy(s->name, "unknown", sizeof(s->name));
 	invalidate(s, VG_STAGE_CONNECT);
+	mark_uses(s);
 	return s;
 }
 
@@ -105,8 +97,27 @@ void vg_session_free(struct vg_session *s)
 {
 	if (s == NULL)
 		return;
+	vg_dns_batch_free(s->dns);
 	vg_config_unref(s->cfg);
 	free(s);
+}
+
+struct vg_dns_batch *vg_session_dns(struct vg_session *s)
+{
+	if (s->dns == NULL)
+		s->dns = vg_dns_batch_new(&s->cfg->dns);
+	return s->dns;
+}
+
+void vg_session_dns_wait(struct vg_session *s, const int *idx, size_t n)
+{
+	if (s->dns != NULL && n > 0)
+		vg_dns_wait(s->dns, idx, n, s->deadline_ms);
+}
+
+const struct vg_dns_batch *vg_session_batch(const struct vg_session *s)
+{
+	return s->dns;
 }
 
 const struct vg_config *vg_session_config(const struct vg_session *s)
@@ -222,6 +233,21 @@ static int compute(struct vg_session *s, enum vg_check_id id)
 		return relay(s);
 	case VG_CK_RCPT_POSTMASTER:
 		return rcpt_postmaster(s);
+	case VG_CK_RDNS:
+		return vg_check_rdns(s);
+	case VG_CK_HELO_SYNTAX:
+		return vg_check_helo_syntax(s);
+	case VG_CK_HELO_FORGERY:
+		return vg_check_helo_forgery(s);
+	case VG_CK_HELO_DNS:
+		return vg_check_helo_dns(s);
+	case VG_CK_HELO_RDNS:
+		return vg_check_helo_rdns(s);
+	case VG_CK_DNSBL:
+	case VG_CK_DNSWL:
+	case VG_CK_RHSBL_HELO:
+	case VG_CK_RHSBL_SENDER:
+		return vg_check_lists(s, id);
 	default:
 		return -1;
 	}
@@ -307,6 +333,18 @@ static void expand_text(struct vg_session *s, const char *tpl, char *out, size_t
 			val = s->name;
 		else if (strncmp(p, "%{helo}", 7) == 0)
 			val = s->helo;
+		else if (strncmp(p, "%{dnsbl}", 8) == 0)
+			val = s->lres[0].names;
+		else if (strncmp(p, "%{dnsbl_txt}", 12) == 0)
+			val = s->lres[0].txt;
+		else if (strncmp(p, "%{dnswl}", 8) == 0)
+			val = s->lres[1].names;
+		else if (strncmp(p, "%{rhsbl}", 8) == 0)
+			val = s->lres[3].names[0] ? s->lres[3].names : s->lres[2].names;
+		else if (strncmp(p, "%{rhsbl_txt}", 12) == 0)
+			val = s->lres[3].txt[0] ? s->lres[3].txt : s->lres[2].txt;
+		else if (strncmp(p, "%{rdns}", 7) == 0)
+			val = s->rdns_name[0] ? s->rdns_name : s->ptr_name;
 		vstr_add_clean(&v, val ? val : "", 128);
 		p = end;
 	}
@@ -434,6 +472,12 @@ static void decide_early(struct vg_session *s, enum vg_stage st, struct vg_decis
 
 	s->stage = st;
 	s->has_delayed[st] = 0;
+	s->deadline_ms = vg_dns_now_ms() + s->cfg->dns_budget_ms;
+	if (st == VG_STAGE_CONNECT && (s->uses[VG_CK_RDNS] || s->uses[VG_CK_HELO_RDNS]))
+		vg_rdns_prefetch(s);
+	if (st == VG_STAGE_HELO)
+		vg_helo_prefetch(s);
+	vg_lists_prefetch(s, st);
 	a = eval_stage(s, st, d);
 	if (a == VG_ACT_REJECT || a == VG_ACT_TEMPFAIL) {
 		if (s->cfg->delay_reject) {
@@ -445,7 +489,11 @@ static void decide_early(struct vg_session *s, enum vg_stage st, struct vg_decis
 		finish(s, d, 0);
 		return;
 	}
-	decision_accept(d, st, a == VG_ACT_ACCEPT ? d->rule : "default");
+	{
+		char rule[VG_NAME_MAX + 1];
+		vg_strlcpy(rule, a == VG_ACT_ACCEPT ? d->rule : "default", sizeof(rule));
+		decision_accept(d, st, rule);
+	}
 }
 
 /**
@@ -486,7 +534,10 @@ void vg_session_connect(struct vg_session *s, const char *addr, const char *name
 void vg_session_helo(struct vg_session *s, const char *helo, struct vg_decision *d)
 {
 	vg_session_reset(s);
-	vg_clean_copy(s->helo, sizeof(s->helo), helo ? helo : "");
+	helo = helo ? helo : "";
+	vg_clean_copy(s->helo, sizeof(s->helo), helo);
+	s->helo_seen = 1;
+	s->helo_toolong = vg_strlcpy(s->helo_raw, helo, sizeof(s->helo_raw)) >= sizeof(s->helo_raw);
 	invalidate(s, VG_STAGE_HELO);
 	decide_early(s, VG_STAGE_HELO, d);
 }
@@ -534,10 +585,14 @@ void vg_session_mail(struct vg_session *s, const char *path, const char *const *
 	s->in_txn = 1;
 	s->smtputf8 = has_param(params, "SMTPUTF8");
 	path = path ? path : "";
-	if (vg_path_parse(path, strlen(path), VG_PATH_REVERSE | (s->smtputf8 ? VG_PATH_SMTPUTF8 : 0), &p) == VG_PATH_OK)
+	s->sender_domain[0] = '\0';
+	if (vg_path_parse(path, strlen(path), VG_PATH_REVERSE | (s->smtputf8 ? VG_PATH_SMTPUTF8 : 0), &p) == VG_PATH_OK) {
 		vg_clean_copy(s->sender, sizeof(s->sender), p.addr);
-	else
+		if (p.domain_kind == VG_DOM_NAME)
+			vg_strlcpy(s->sender_domain, p.domain, sizeof(s->sender_domain));
+	} else {
 		raw_path(path, s->sender, sizeof(s->sender));
+	}
 	invalidate(s, VG_STAGE_MAIL);
 	decide_early(s, VG_STAGE_MAIL, d);
 }
@@ -550,6 +605,7 @@ void vg_session_rcpt(struct vg_session *s, const char *path, const char *const *
 	(void)params;
 	path = path ? path : "";
 	s->stage = VG_STAGE_RCPT;
+	s->deadline_ms = vg_dns_now_ms() + s->cfg->dns_budget_ms;
 	s->rcpt_ok = vg_path_parse(path, strlen(path), s->smtputf8 ? VG_PATH_SMTPUTF8 : 0, &s->rcpt) == VG_PATH_OK;
 	if (s->rcpt_ok)
 		vg_clean_copy(s->rcpt_log, sizeof(s->rcpt_log), s->rcpt.addr[0] ? s->rcpt.addr : s->rcpt.local);
@@ -584,6 +640,7 @@ void vg_session_reset(struct vg_session *s)
 	s->in_txn = 0;
 	s->smtputf8 = 0;
 	s->sender[0] = '\0';
+	s->sender_domain[0] = '\0';
 	s->rcpt_log[0] = '\0';
 	s->rcpt_ok = 0;
 	memset(&s->rcpt, 0, sizeof(s->rcpt));

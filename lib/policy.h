@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "dns.h"
 
 #define VG_REPLY_MAX 400   /**< reply text after macro expansion, bytes */
 
@@ -38,6 +39,8 @@ enum vg_macro {
 	VG_M_CERT_ISSUER,    /**< {cert_issuer} */
 	VG_M_DAEMON_NAME,    /**< {daemon_name} */
 	VG_M_MTA_VERSION,    /**< v: "Postfix 3.7.11", "8.17.1" */
+	VG_M_CLIENT_RESOLVE, /**< {client_resolve}: OK, FAIL, FORGED, TEMP */
+	VG_M_CLIENT_PTR,     /**< {client_ptr}: the PTR name, unverified */
 	VG_NMACROS
 };
 
@@ -79,6 +82,8 @@ void vg_session_reset(struct vg_session *s);
  * computing it if needed; -1 when not applicable yet.
  */
 int vg_session_check(struct vg_session *s, enum vg_check_id id);
+/** The connection's DNS lookups so far (NULL if none), for explain. */
+const struct vg_dns_batch *vg_session_batch(const struct vg_session *s);
 /** The parsed current recipient (valid after vg_session_rcpt). */
 const struct vg_path *vg_session_rcpt_path(const struct vg_session *s);
 

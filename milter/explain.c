@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "dns.h"
 #include "milter.h"
 #include "policy.h"
 #include "util.h"
@@ -126,13 +127,177 @@ static int outcome(int cur, const struct vg_decision *d)
 	return cur;
 }
 
+/** What explain was asked, for one or more runs of the session. */
+struct explain_args {
+	const char *conf, *client, *name, *helo, *from, *auth;
+	const char *const *rcpts;
+	int nrcpt;
+	const char *const *macros;
+	int nmacros;
+};
+
+/** Print one DNS answer's records, bounded, as "a, b, c". */
+static void print_rrs(const struct vg_dns_answer *ans, char *buf, size_t bufsz)
+{
+	struct vstr v;
+	size_t i;
+
+	vstr_init(&v, bufsz - 1);
+	for (i = 0; i < ans->n; i++) {
+		const struct vg_dns_rr *rr = &ans->rr[i];
+		char ip[64];
+
+		if (i)
+			vstr_adds(&v, ", ");
+		if (rr->type == VG_T_A || rr->type == VG_T_AAAA) {
+			vg_ip_format(&rr->ip, ip, sizeof(ip));
+			vstr_adds(&v, ip);
+		} else if (rr->type == VG_T_MX) {
+			vstr_addf(&v, "%u %s", (unsigned)rr->pref, rr->text && *rr->text ? rr->text : ".");
+		} else if (rr->type == VG_T_TXT) {
+			vstr_addc(&v, '"');
+			vstr_add_clean(&v, rr->text ? rr->text : "", 60);
+			vstr_addc(&v, '"');
+		} else {
+			vstr_add_clean(&v, rr->text ? rr->text : "", 255);
+		}
+	}
+	vg_clean_copy(buf, bufsz, v.buf);
+	vstr_free(&v);
+}
+
+/** Print the DNS lookups made since *done, and advance *done. */
+static void print_dns(const struct vg_session *s, const char *stage, size_t *done, enum fmt f)
+{
+	const struct vg_dns_batch *b = vg_session_batch(s);
+	size_t n = b ? vg_dns_count(b) : 0;
+
+	for (; *done < n; (*done)++) {
+		struct vg_dns_trace t;
+		char ans[400];
+
+		vg_dns_trace(b, *done, &t);
+		if (t.answer == NULL)
+			vg_strlcpy(ans, "(still open)", sizeof(ans));
+		else if (t.answer->status == VG_DNS_ANSWER)
+			print_rrs(t.answer, ans, sizeof(ans));
+		else if (t.answer->status == VG_DNS_TEMPFAIL)
+			snprintf(ans, sizeof(ans), "tempfail (%s)", t.answer->why);
+		else
+			vg_strlcpy(ans, vg_dns_status_name(t.answer->status), sizeof(ans));
+		if (f == FMT_KV) {
+			printf("lookup stage=%s type=%s", stage, vg_dns_type_name(t.type));
+			kv("name", t.name);
+			kv("status", t.answer ? vg_dns_status_name(t.answer->status) : "open");
+			kv("answer", ans);
+			printf(" cache=%s sent=%d ms=%.0f%s\n", t.from_cache ? "yes" : "no", t.queries_sent, t.ms,
+			    t.answer && t.answer->tcp ? " tcp=yes" : "");
+		} else {
+			if (t.from_cache)
+				printf("  dns:      %-5s %s -> %s (cache)\n", vg_dns_type_name(t.type), t.name, ans);
+			else
+				printf("  dns:      %-5s %s -> %s (%.0f ms, %d %s%s)\n", vg_dns_type_name(t.type), t.name, ans,
+				    t.ms, t.queries_sent, t.queries_sent == 1 ? "query" : "queries",
+				    t.answer && t.answer->tcp ? ", TCP" : "");
+		}
+	}
+}
+
+/** Print the DNS totals of a session. */
+static void print_dns_summary(const struct vg_session *s, enum fmt f)
+{
+	const struct vg_dns_batch *b = vg_session_batch(s);
+	size_t n = b ? vg_dns_count(b) : 0, i;
+	int sent = 0, cached = 0;
+	struct vg_dns_cache_stats st;
+
+	for (i = 0; i < n; i++) {
+		struct vg_dns_trace t;
+		vg_dns_trace(b, i, &t);
+		sent += t.queries_sent;
+		cached += t.from_cache;
+	}
+	vg_dns_cache_stats(&st);
+	if (f == FMT_KV)
+		printf("dns lookups=%zu queries_sent=%d from_cache=%d cache_hits=%lu cache_misses=%lu\n",
+		    n, sent, cached, st.hits, st.misses);
+	else if (n > 0)
+		printf("dns      %zu lookups, %d queries sent, %d answered from the cache\n", n, sent, cached);
+}
+
+/** Run the policy once for the arguments; print; return 0, 1 or 2. */
+static int run_session(struct vg_session *s, const struct explain_args *a, enum fmt f)
+{
+	struct vg_decision d;
+	size_t done = 0;
+	int i, status = 0;
+
+	for (i = 0; i < a->nmacros; i++) {
+		char mname[64];
+		const char *eq = strchr(a->macros[i], '=');
+		memcpy(mname, a->macros[i], (size_t)(eq - a->macros[i]));
+		mname[eq - a->macros[i]] = '\0';
+		vg_session_set_macro(s, (enum vg_macro)vg_macro_lookup(mname), eq + 1);
+	}
+	if (f == FMT_TEXT)
+		printf("config   %s%s\n", a->conf, vg_session_config(s)->dry_run ? " (mode dry-run)" : "");
+	print_stage("connect", "client", a->client, f);
+	if (f == FMT_TEXT && a->name)
+		printf("         name=%s\n", a->name);
+	vg_session_connect(s, strcmp(a->client, "unknown") == 0 ? NULL : a->client, a->name, &d);
+	print_checks(s, VG_STAGE_CONNECT, f);
+	print_decision(&d, f);
+	print_dns(s, "connect", &done, f);
+	status = outcome(status, &d);
+
+	print_stage("helo", "helo", a->helo ? a->helo : "", f);
+	vg_session_helo(s, a->helo ? a->helo : "", &d);
+	print_checks(s, VG_STAGE_HELO, f);
+	print_decision(&d, f);
+	print_dns(s, "helo", &done, f);
+	status = outcome(status, &d);
+
+	if (a->auth != NULL)
+		vg_session_set_macro(s, VG_M_AUTH_AUTHEN, a->auth);
+	{
+		char path[600];
+		const char *arg = a->from && a->from[0] == '<' ? a->from : path;
+		snprintf(path, sizeof(path), "<%s>", a->from ? a->from : "");
+		print_stage("mail", "from", arg, f);
+		vg_session_mail(s, arg, NULL, &d);
+	}
+	print_checks(s, VG_STAGE_MAIL, f);
+	print_decision(&d, f);
+	print_dns(s, "mail", &done, f);
+	status = outcome(status, &d);
+
+	for (i = 0; i < a->nrcpt; i++) {
+		char path[1200];
+		const char *arg = a->rcpts[i];
+		if (arg[0] != '<') {
+			snprintf(path, sizeof(path), "<%s>", arg);
+			arg = path;
+		}
+		print_stage("rcpt", "to", arg, f);
+		vg_session_rcpt(s, arg, NULL, &d);
+		print_checks(s, VG_STAGE_RCPT, f);
+		print_decision(&d, f);
+		print_dns(s, "rcpt", &done, f);
+		status = outcome(status, &d);
+	}
+	print_dns_summary(s, f);
+	if (f == FMT_TEXT)
+		printf("result   %s\n", status == 0 ? "accepted" : status == 1 ? "rejected" : "tempfail");
+	return status;
+}
+
 /** Print explain's usage. */
 static void explain_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: vigie explain [-c file] [-o key=value ...] --client IP [--name HOST] [--helo NAME]\n"
 	    "                     [--from ADDR] [--auth LOGIN] [--macro NAME=VALUE ...]\n"
-	    "                     --rcpt ADDR [--rcpt ADDR ...] [--format=text|kv]\n");
+	    "                     --rcpt ADDR [--rcpt ADDR ...] [--format=text|kv] [--repeat N]\n");
 }
 
 int vg_explain_main(int argc, char **argv)
@@ -146,18 +311,19 @@ int vg_explain_main(int argc, char **argv)
 		{ "auth", required_argument, NULL, 'A' },
 		{ "format", required_argument, NULL, 'T' },
 		{ "macro", required_argument, NULL, 'M' },
+		{ "repeat", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf = getenv("VIGIE_CONF"), *client = NULL, *name = NULL, *helo = NULL;
 	const char *from = NULL, *auth = NULL, *rcpts[MAX_RCPT], *overrides[MAX_OVERRIDES + 1];
 	const char *macros[MAX_OVERRIDES];
-	int nrcpt = 0, noverrides = 0, nmacros = 0, opt, i, status = 0;
+	int nrcpt = 0, noverrides = 0, nmacros = 0, opt, status = 0, repeat = 1, r;
+	struct explain_args a;
 	enum fmt f = FMT_TEXT;
 	struct vg_cfgerr errs;
 	struct vg_config *cfg;
 	struct vg_session *s;
-	struct vg_decision d;
 
 	if (conf == NULL)
 		conf = VIGIE_CONF;
@@ -198,6 +364,13 @@ int vg_explain_main(int argc, char **argv)
 			}
 			rcpts[nrcpt++] = optarg;
 			break;
+		case 'P':
+			repeat = atoi(optarg);
+			if (repeat < 1 || repeat > 100) {
+				fprintf(stderr, "vigie explain: --repeat takes 1 to 100\n");
+				return 64;
+			}
+			break;
 		case 'T':
 			if (strcmp(optarg, "text") == 0)
 				f = FMT_TEXT;
@@ -229,63 +402,35 @@ int vg_explain_main(int argc, char **argv)
 		return 78;
 	}
 	vg_cfgerr_free(&errs);
+	vg_dns_cache_init((size_t)cfg->dns_cache_size, 64u * 1024 * 1024, 86400);
 	s = vg_session_new(cfg);
-	vg_config_unref(cfg);
 	if (s == NULL)
 		return 1;
 	vg_session_quiet(s, 1);
-	for (i = 0; i < nmacros; i++) {
-		char mname[64];
-		const char *eq = strchr(macros[i], '=');
-		memcpy(mname, macros[i], (size_t)(eq - macros[i]));
-		mname[eq - macros[i]] = '\0';
-		vg_session_set_macro(s, (enum vg_macro)vg_macro_lookup(mname), eq + 1);
-	}
+	a.conf = conf;
+	a.client = client;
+	a.name = name;
+	a.helo = helo;
+	a.from = from;
+	a.auth = auth;
+	a.rcpts = rcpts;
+	a.nrcpt = nrcpt;
+	a.macros = macros;
+	a.nmacros = nmacros;
 
-	if (f == FMT_TEXT)
-		printf("config   %s%s\n", conf, vg_session_config(s)->dry_run ? " (mode dry-run)" : "");
-	print_stage("connect", "client", client, f);
-	if (f == FMT_TEXT && name)
-		printf("         name=%s\n", name);
-	vg_session_connect(s, strcmp(client, "unknown") == 0 ? NULL : client, name, &d);
-	print_checks(s, VG_STAGE_CONNECT, f);
-	print_decision(&d, f);
-	status = outcome(status, &d);
-
-	print_stage("helo", "helo", helo ? helo : "", f);
-	vg_session_helo(s, helo ? helo : "", &d);
-	print_checks(s, VG_STAGE_HELO, f);
-	print_decision(&d, f);
-	status = outcome(status, &d);
-
-	if (auth != NULL)
-		vg_session_set_macro(s, VG_M_AUTH_AUTHEN, auth);
-	{
-		char path[600];
-		snprintf(path, sizeof(path), "<%s>", from ? from : "");
-		const char *arg = from && from[0] == '<' ? from : path;
-		print_stage("mail", "from", arg, f);
-		vg_session_mail(s, arg, NULL, &d);
-	}
-	print_checks(s, VG_STAGE_MAIL, f);
-	print_decision(&d, f);
-	status = outcome(status, &d);
-
-	for (i = 0; i < nrcpt; i++) {
-		char path[1200];
-		const char *arg = rcpts[i];
-		if (arg[0] != '<') {
-			snprintf(path, sizeof(path), "<%s>", arg);
-			arg = path;
+	for (r = 0; r < repeat; r++) {
+		if (r > 0) {
+			vg_session_free(s);
+			if ((s = vg_session_new(cfg)) == NULL)
+				return 1;
+			vg_session_quiet(s, 1);
+			if (f == FMT_TEXT)
+				printf("\n--- session %d (same process: the DNS cache is warm) ---\n", r + 1);
 		}
-		print_stage("rcpt", "to", arg, f);
-		vg_session_rcpt(s, arg, NULL, &d);
-		print_checks(s, VG_STAGE_RCPT, f);
-		print_decision(&d, f);
-		status = outcome(status, &d);
+		status = run_session(s, &a, f);
 	}
-	if (f == FMT_TEXT)
-		printf("result   %s\n", status == 0 ? "accepted" : status == 1 ? "rejected" : "tempfail");
 	vg_session_free(s);
+	vg_config_unref(cfg);
+	vg_dns_cache_free();
 	return status;
 }

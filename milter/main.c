@@ -25,6 +25,7 @@
 #include <libmilter/mfapi.h>
 
 #include "conf.h"
+#include "dns.h"
 #include "log.h"
 #include "milter.h"
 #include "util.h"
@@ -40,7 +41,7 @@ static void usage(FILE *f)
 	    "usage: vigie [-fnV] [-c file] [-o key=value ...]\n"
 	    "       vigie explain [-c file] [-o key=value ...] --client IP [--name HOST] [--helo NAME]\n"
 	    "                     [--from ADDR] [--auth LOGIN] [--macro NAME=VALUE ...]\n"
-	    "                     --rcpt ADDR [--rcpt ADDR ...] [--format=text|kv]\n"
+	    "                     --rcpt ADDR [--rcpt ADDR ...] [--format=text|kv] [--repeat N]\n"
 	    "       vigie --list-keys\n"
 	    "  -c file   configuration file (default " VIGIE_CONF ")\n"
 	    "  -f        stay in the foreground and copy log lines to stderr\n"
@@ -388,6 +389,8 @@ int main(int argc, char **argv)
 	if (drop_privileges(cfg) < 0)
 		return 1;
 
+	/* One DNS cache for every connection (bounded in entries and memory). */
+	vg_dns_cache_init((size_t)cfg->dns_cache_size, 64u * 1024 * 1024, 86400);
 	vg_milter_set_config(cfg);
 	vg_log(LOG_INFO, "vigie %s starting: socket=%s config=%s mode=%s", PACKAGE_VERSION,
 	    cfg->socket, cfg->path, cfg->dry_run ? "dry-run" : "enforce");
@@ -397,6 +400,7 @@ int main(int argc, char **argv)
 	if (upath != NULL)
 		unlink(upath);
 	vg_config_unref(cfg);
+	vg_dns_cache_free();
 	vg_log_close();
 	return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -171,7 +171,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 #ifdef SMFIF_SETSYMLIST
 	if (*pf0 & SMFIF_SETSYMLIST) {
 		/* Ask for what we read, so admins need not edit milter_*_macros. */
-		smfi_setsymlist(ctx, SMFIM_CONNECT, "j v {daemon_name} {client_addr} {client_name} {client_ptr}");
+		smfi_setsymlist(ctx, SMFIM_CONNECT, "j v {daemon_name} {client_addr} {client_name} {client_ptr} {client_resolve}");
 		smfi_setsymlist(ctx, SMFIM_HELO, "{verify} {cert_subject} {cert_issuer} {tls_version}");
 		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} {auth_type} {mail_addr}");
 		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
@@ -212,7 +212,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	/* Sendmail passes "[ip]" when the client has no verified name. */
 	if (hostname != NULL && hostname[0] == '[')
 		hostname = NULL;
-	read_macros(ctx, c->sess, VG_M_DAEMON_NAME, VG_M_MTA_VERSION);
+	read_macros(ctx, c->sess, VG_M_DAEMON_NAME, VG_M_CLIENT_PTR);
 	vg_session_connect(c->sess, ap, hostname, &d);
 	return reply(ctx, c, VG_STAGE_CONNECT, &d);
 }

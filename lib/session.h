@@ -1,0 +1,97 @@
+/**
+ * @file session.h
+ * The session structure, private to the policy core: policy.c and the
+ * check modules (rdns.c, helo.c, dnsbl.c) share it; nothing outside lib/.
+ */
+#ifndef VIGIE_SESSION_H
+#define VIGIE_SESSION_H
+
+#include <stdint.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "dns.h"
+#include "policy.h"
+
+#define NOT_COMPUTED (-2)
+#define LOGVAL_MAX   256   /**< longest client value copied into a log line or reply */
+#define HELO_MAX     512   /**< longest HELO argument examined; longer is invalid */
+
+/** Results of the DNS lists of one check (dnsbl, dnswl, rhsbl_helo, rhsbl_sender). */
+struct vg_listres {
+	char names[256];   /**< zones that listed, comma-separated */
+	char txt[256];     /**< first TXT reason, sanitised */
+	double score;      /**< summed weights of the lists that listed */
+};
+
+/** One SMTP connection, as the policy sees it. */
+struct vg_session {
+	struct vg_config *cfg;   /**< the config this connection started with (a reference) */
+	int quiet;               /**< no decision log lines (explain) */
+
+	int have_ip;             /**< client address known */
+	struct vg_ip ip;
+	char addr[64];           /**< client address as logged ("unknown" if none) */
+	char name[256];          /**< client host name as logged */
+	char helo[LOGVAL_MAX + 4]; /**< HELO argument, sanitised, for logs and replies */
+	char helo_raw[HELO_MAX + 1]; /**< HELO argument as sent (bounded) */
+	int helo_seen;           /**< a HELO/EHLO came */
+	int helo_toolong;        /**< it was longer than HELO_MAX */
+	char macros[VG_NMACROS][256];
+
+	char sender[LOGVAL_MAX + 4]; /**< MAIL FROM address, sanitised, for logs and replies */
+	char sender_domain[VG_DOMAIN_MAX + 1]; /**< its domain, lower-case; "" for <> or none */
+	int in_txn;              /**< MAIL seen and not reset */
+	int smtputf8;            /**< MAIL carried the SMTPUTF8 parameter */
+
+	struct vg_path rcpt;     /**< current recipient, parsed */
+	int rcpt_ok;             /**< it parsed */
+	char rcpt_log[LOGVAL_MAX + 4]; /**< current recipient, sanitised */
+
+	enum vg_stage stage;     /**< stage being decided */
+	int cache[VG_NCHECKS];   /**< computed results, NOT_COMPUTED if not yet */
+	unsigned char uses[VG_NCHECKS]; /**< some rule tests the check: look it up early */
+	int has_delayed[VG_NSTAGES];
+	struct vg_decision delayed[VG_NSTAGES]; /**< rejections kept for RCPT (delay_reject) */
+
+	struct vg_dns_batch *dns;  /**< this connection's lookups (created on first use) */
+	int64_t deadline_ms;       /**< DNS deadline of the stage being decided */
+	char rdns_name[VG_DNS_NAME_MAX + 1]; /**< first forward-confirmed PTR name, "" if none */
+	char ptr_name[VG_DNS_NAME_MAX + 1];  /**< first PTR name, "" if none */
+	struct vg_listres lres[4];           /**< by check: dnsbl, dnswl, rhsbl_helo, rhsbl_sender */
+};
+
+/** The connection's DNS batch, created on first use (NULL when out of memory). */
+struct vg_dns_batch *vg_session_dns(struct vg_session *s);
+/** Wait for lookups until the stage's DNS deadline. */
+void vg_session_dns_wait(struct vg_session *s, const int *idx, size_t n);
+
+/* rdns.c */
+/** Start the PTR lookup of the client (CONNECT). */
+void vg_rdns_prefetch(struct vg_session *s);
+/** The rdns check. */
+int vg_check_rdns(struct vg_session *s);
+/** The helo_rdns coherence check. */
+int vg_check_helo_rdns(struct vg_session *s);
+/** Registrable domain of a name by the configured Public Suffix List, or NULL. */
+const char *vg_registrable(const struct vg_session *s, const char *name);
+
+/* helo.c */
+/** Start the HELO name's lookups (HELO). */
+void vg_helo_prefetch(struct vg_session *s);
+/** The helo_syntax check. */
+int vg_check_helo_syntax(struct vg_session *s);
+/** The helo_forgery check. */
+int vg_check_helo_forgery(struct vg_session *s);
+/** The helo_dns check. */
+int vg_check_helo_dns(struct vg_session *s);
+/** The HELO name, lower-case without a trailing dot, if it is a usable host name; else NULL. */
+const char *vg_helo_name(struct vg_session *s, char *buf, size_t bufsz);
+
+/* dnsbl.c */
+/** Start the list lookups known at this stage. */
+void vg_lists_prefetch(struct vg_session *s, enum vg_stage st);
+/** The dnsbl, dnswl, rhsbl_helo and rhsbl_sender checks. */
+int vg_check_lists(struct vg_session *s, enum vg_check_id id);
+
+#endif
