@@ -613,4 +613,37 @@ else
 	is "$VIGIE_STATUS" 0 "delay_reject no: vigie exits 0 on SIGTERM"
 fi
 
+# ------------------------------------------- the DNS checks (test DNS world)
+
+# A third instance: the test config plus the test DNS world, its lists, and
+# the shipped mail-stage rules taken from etc/vigie.conf as they are.
+. "$srcdir/t/lib/dns.sh"
+if why=$(dns_missing); then
+	dns_start || bail "cannot start the test DNS server"
+	setup_instance vigie-dns yes
+	cat >>"$CONF" <<EOF
+resolver          $DNS_SERVER
+dns_timeout       500ms
+psl_file          $DNS_PSL
+dnsbl             bl.test txt=yes
+dnswl             wl.test weight=-2
+rhsbl             rhs.test
+EOF
+	awk '/^rule mail /{p=1; print; next} p && /^[ \t]/{print; next} {p=0}' "$srcdir/etc/vigie.conf" >>"$CONF"
+	grep -q '^rule mail .*helo_forgery' "$CONF"
+	ok $? "the DNS instance has the shipped mail-stage rules"
+	launch_vigie
+	st=$?
+	ok $st "DNS instance: vigie started and listens on $SOCKINFO"
+	if [ $st -eq 0 ]; then
+		run_script "$srcdir/t/milter/dns-checks.lua" "dns: "
+		stop_vigie
+		is "$VIGIE_STATUS" 0 "DNS instance: vigie exits 0 on SIGTERM"
+	else
+		show_logs
+	fi
+else
+	T_N=$((T_N + 1)); echo "ok $T_N # SKIP DNS checks: $why"
+fi
+
 done_testing

@@ -7,35 +7,12 @@
 srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$srcdir/t/lib/harness.sh"
 . "$srcdir/t/lib/postfix.sh"
+. "$srcdir/t/lib/e2e.sh"
 
 e2e_setup "198.51.100.0/24" e2e
 
 UNTRUSTED=127.0.0.2	# not in trusted_networks; played with --local-interface
 REJECTED=""		# senders (markers) whose mail must never reach the sink
-
-# accepted DESC RCPT SWAKS-ARGS...: the RCPT gets 250 and the message reaches the sink.
-accepted() {
-	_desc=$1 _rcpt=$2; shift 2
-	marker
-	swaks_to "$@" --from "$M@sender.example" --to "$_rcpt" --header "Subject: $M" --body "marker $M"
-	like "$(sw_reply "^RCPT TO:<$(re_quote "$_rcpt")>")" '^250 ' "$_desc: RCPT TO:<$_rcpt> gets 250"
-	pf_sink_has "$M" 10
-	ok $? "$_desc: the message is delivered"
-}
-
-# refused DESC RCPT WANT SWAKS-ARGS...: the RCPT gets a reply matching WANT
-# and nothing is queued.
-refused() {
-	_desc=$1 _rcpt=$2 _want=$3; shift 3
-	marker
-	REJECTED="$REJECTED $M"
-	swaks_to "$@" --from "$M@sender.example" --to "$_rcpt" --header "Subject: $M" --body "marker $M"
-	like "$(sw_reply "^RCPT TO:<$(re_quote "$_rcpt")>")" "$_want" "$_desc: RCPT TO:<$_rcpt> is refused"
-	is "$(pf_queue_count)" 0 "$_desc: nothing queued"
-}
-
-# re_quote STRING: STRING with the extended-regex metacharacters escaped.
-re_quote() { printf '%s' "$1" | sed 's/[][\.*^$?+(){}|/]/\\&/g'; }
 
 # --- The four mail paths ------------------------------------------------------
 accepted "trusted -> local" user@example.org

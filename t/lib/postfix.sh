@@ -27,6 +27,10 @@
 # listener (PF_PORT), or a PROXY protocol header on the second listener
 # (PF_PROXY_PORT), which makes Postfix report the claimed address to the milter.
 
+# The test DNS world: vigie resolves through it, never the system resolver.
+# shellcheck source=dns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/dns.sh"
+
 # pf_missing: print why the end-to-end tests cannot run here; false if so.
 pf_missing() {
 	if [ "$(id -u)" -ne 0 ]; then echo "needs root (a private Postfix instance)"; return 1; fi
@@ -34,6 +38,7 @@ pf_missing() {
 		command -v "$_t" >/dev/null 2>&1 || { echo "$_t not installed"; return 1; }
 	done
 	[ -x /usr/lib/postfix/sbin/smtpd ] || { echo "Postfix daemons not in /usr/lib/postfix/sbin"; return 1; }
+	dns_missing || return 1
 	return 0
 }
 
@@ -354,43 +359,34 @@ _smtp_read() {
 
 # --- vigie for the end-to-end tests ---------------------------------------
 
-# e2e_vigie_start EXTRA-TRUSTED: write $T_TMP/vigie.conf (the shipped rules,
-# our test domains and networks) and start vigie on a free loopback port.
-# Sets VIGIE_PORT, VIGIE_CONF, VIGIE_LOG (the configured log file) and
-# VIGIE_OUT (its stderr).  EXTRA-TRUSTED is appended to trusted_networks.
+# e2e_vigie_start EXTRA-TRUSTED: start vigie on a free loopback port with
+# the shipped etc/vigie.conf and -o overrides (our test domains, networks,
+# the test DNS server of t/lib/dns.sh); E2E_VIGIE_EXTRA (an array) adds
+# more -o options.  Sets VIGIE_PORT, VIGIE_OPTS, VIGIE_LOG (the configured
+# log file) and VIGIE_OUT (its stderr).  EXTRA-TRUSTED is appended to
+# trusted_networks.
 e2e_vigie_start() {
 	VIGIE_PORT=$(free_port) || return 1
-	VIGIE_CONF=$T_TMP/vigie.conf
 	VIGIE_LOG=$T_TMP/vigie.log
 	VIGIE_OUT=$T_TMP/vigie.stderr
 	: >"$VIGIE_LOG" && chown nobody "$VIGIE_LOG"
-	{
-		cat <<EOF
-# Written by t/lib/postfix.sh for the end-to-end tests.
-socket            inet:$VIGIE_PORT@127.0.0.1
-user              nobody
-pidfile           $T_TMP/vigie.pid
-log               file:$VIGIE_LOG
-log_level         info
-hostname          mx.example.org
-our_hostnames     mx.example.org, localhost
-our_addresses     127.0.0.1, ::1, 192.0.2.25
-local_domains     example.org
-relay_domains     backup.example.net
-trusted_networks  127.0.0.1/32 ${1:-}
-mode              enforce
-delay_reject      yes
-# The shipped rules, as they are in etc/vigie.conf:
-EOF
-		# shellcheck disable=SC2154 # srcdir: set by the caller, as harness.sh needs
-		grep '^rule[[:space:]]' "$srcdir/etc/vigie.conf"
-	} >"$VIGIE_CONF" || return 1
-	if ! "$VIGIE" -n -c "$VIGIE_CONF" >"$T_TMP/vigie-n.out" 2>&1; then
-		echo "e2e_vigie_start: vigie -n rejects $VIGIE_CONF:" >&2
+	# The shipped etc/vigie.conf, its rules as they are; only where vigie
+	# listens, runs, logs and resolves, and who we are, are set here.
+	VIGIE_OPTS=(-c "$srcdir/etc/vigie.conf"
+		-o "socket=inet:$VIGIE_PORT@127.0.0.1" -o user=nobody -o "pidfile=$T_TMP/vigie.pid"
+		-o "log=file:$VIGIE_LOG" -o hostname=mx.example.org
+		-o "our_hostnames=mx.example.org, localhost" -o "our_addresses=127.0.0.1, ::1, 192.0.2.25"
+		-o local_domains=example.org -o relay_domains=backup.example.net
+		-o "trusted_networks=127.0.0.1/32 ${1:-}" -o "resolver=$DNS_SERVER" -o dns_timeout=500ms
+		-o "psl_file=$DNS_PSL" "${E2E_VIGIE_EXTRA[@]}")
+	if ! "$VIGIE" -n "${VIGIE_OPTS[@]}" >"$T_TMP/vigie-n.out" 2>&1; then
+		echo "e2e_vigie_start: vigie -n rejects the configuration:" >&2
 		cat "$T_TMP/vigie-n.out" >&2
 		return 1
 	fi
-	start_vigie "$VIGIE_CONF" "$VIGIE_OUT"
+	"$VIGIE" -f "${VIGIE_OPTS[@]}" >>"$VIGIE_OUT" 2>&1 &
+	VIGIE_PID=$!
+	T_PIDS="$T_PIDS $VIGIE_PID"
 	if ! wait_port "$VIGIE_PORT" 100 || ! kill -0 "$VIGIE_PID" 2>/dev/null; then
 		echo "e2e_vigie_start: vigie did not start:" >&2
 		cat "$VIGIE_OUT" >&2
@@ -428,6 +424,7 @@ e2e_setup() {
 	_why=$(pf_missing) || skip_all "$_why"
 	[ -x "$VIGIE" ] || bail "no vigie binary at $VIGIE"
 	E2E_MARKER_PREFIX=$2
+	dns_start || bail "cannot start the test DNS server"
 	e2e_vigie_start "$1" || bail "cannot start vigie"
 	pf_start "inet:127.0.0.1:$VIGIE_PORT" || bail "cannot start Postfix"
 	diag "Postfix on 127.0.0.1:$PF_PORT (PROXY: $PF_PROXY_PORT), vigie on $VIGIE_PORT, sink on $PF_SINK_PORT"

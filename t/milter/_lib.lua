@@ -205,8 +205,9 @@ function T.rcpt(conn, want, desc, args)
 		ok1 = T.ok(r == SMFIR_REPLYCODE, desc .. ": rejected with a reply code",
 		           "got " .. T.rname(r))
 		local line, n = T.logwait_for(pos, { "RCPT from" })
+		local verb = code:sub(1, 1) == "4" and ": tempfail: RCPT from" or ": reject: RCPT from"
 		ok2 = T.ok(line ~= nil
-		           and line:find(": reject: RCPT from", 1, true) ~= nil
+		           and line:find(verb, 1, true) ~= nil
 		           and line:find(": " .. code .. " " .. esc .. " ", 1, true) ~= nil
 		           and line:find(text, 1, true) ~= nil
 		           and n == 1,

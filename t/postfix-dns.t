@@ -1,0 +1,71 @@
+#!/bin/bash
+# t/postfix-dns.t -- the DNS-based checks end to end: a real Postfix asks
+# vigie (shipped rules, test DNS world); listed clients, lying HELOs and
+# listed sender domains are refused at RCPT with the documented replies,
+# postmaster stays reachable, allowlisted, trusted and authenticated
+# clients pass; a DNS server that stops answering gives 451 4.4.3 within
+# the budget and vigie keeps serving.
+srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$srcdir/t/lib/harness.sh"
+. "$srcdir/t/lib/postfix.sh"
+. "$srcdir/t/lib/e2e.sh"
+
+E2E_VIGIE_EXTRA=(-o "dnsbl=bl.test txt=yes" -o "dnsbl=bl2.test" -o "dnswl=wl.test weight=-2" -o "rhsbl=rhs.test"
+	-o dns_budget=2s)
+# 192.0.2.30 is listed but trusted: the lists do not apply to it.
+e2e_setup "192.0.2.30/32" dns
+REJECTED=""
+
+P=(--via-proxy)
+refused "listed client" user@example.org '^554 5\.7\.1 Service unavailable; client \[192\.0\.2\.31\] blocked using bl\.test$' "${P[@]}" 192.0.2.31
+vigie_log_grep "reject: RCPT from [^ ]*\[192\.0\.2\.31\]: 554 5\.7\.1 .*rule=dnsbl match=dnsbl=listed.* delayed=yes" >/dev/null
+ok $? "vigie logs the listing, found at CONNECT and given at RCPT"
+accepted "listed client -> postmaster" postmaster@example.org "${P[@]}" 192.0.2.31
+accepted "listed in two lists but trusted" user@foreign.example "${P[@]}" 192.0.2.30
+accepted "listed, and outweighed by an allowlist" user@example.org "${P[@]}" 192.0.2.36
+accepted "listed, but authenticated" user@foreign.example "${P[@]}" 192.0.2.31 \
+	--auth PLAIN --auth-user "$PF_SASL_USER@$PF_SASL_REALM" --auth-password "$PF_SASL_PASSWORD"
+refused "IPv6 listed client" user@example.org '^554 5\.7\.1 .*blocked using bl\.test' "${P[@]}" 2001:db8::30
+
+refused "HELO claims to be us" user@example.org '^550 5\.7\.1 <mx\.example\.org>: Helo command rejected: you are not me$' \
+	"${P[@]}" 192.0.2.10 --helo mx.example.org
+accepted "HELO claims to be us, but authenticated" user@example.org "${P[@]}" 192.0.2.10 --helo mx.example.org \
+	--auth PLAIN --auth-user "$PF_SASL_USER@$PF_SASL_REALM" --auth-password "$PF_SASL_PASSWORD"
+accepted "HELO claims to be us, but trusted" user@example.org --helo mx.example.org
+refused "HELO literal not the client's" user@example.org '^550 5\.7\.1 <\[192\.0\.2\.99\]>: Helo command rejected: address literal is not your address$' \
+	"${P[@]}" 192.0.2.10 --helo "[192.0.2.99]"
+accepted "HELO literal of the client" user@example.org "${P[@]}" 192.0.2.10 --helo "[192.0.2.10]"
+refused "invalid HELO" user@example.org '^504 5\.5\.2 <bad\.\.name>: Helo command rejected: invalid host name$' \
+	"${P[@]}" 192.0.2.10 --helo "bad..name"
+refused "HELO domain listed" user@example.org '^554 5\.7\.1 Service unavailable; helo domain blocked using rhs\.test$' \
+	"${P[@]}" 192.0.2.40 --helo mail.spammer.test
+FROM=someone@spammer.test refused "sender domain listed" user@example.org \
+	'^554 5\.7\.1 Service unavailable; sender domain blocked using rhs\.test$' "${P[@]}" 192.0.2.10
+accepted "HELO that does not exist, no rDNS: warned, accepted" user@example.org "${P[@]}" 192.0.2.12 \
+	--helo nonexistent.good.test
+vigie_log_grep "warn: MAIL from [^ ]*\[192\.0\.2\.12\]: HELO name <nonexistent\.good\.test> does not exist.*rule=helo-nxdomain" >/dev/null
+ok $? "the HELO NXDOMAIN warning is logged"
+vigie_log_grep "warn: MAIL from [^ ]*\[192\.0\.2\.12\]: client \[192\.0\.2\.12\] has no forward-confirmed reverse DNS.*rule=fcrdns" >/dev/null
+ok $? "the FCrDNS warning is logged"
+refused "a list that cannot be asked" user@example.org '^451 4\.4\.3 DNS list lookup failed, try again later$' "${P[@]}" 192.0.2.33
+for m in $REJECTED; do pf_sink_has "$m" 0 && { ok 1 "refused message $m reached the sink"; }; done
+ok 0 "no refused message reached the sink ($(echo $REJECTED | wc -w) checked)"
+
+# A DNS server that stops answering: tempfail within the budget; vigie keeps serving.
+stop_vigie
+E2E_VIGIE_EXTRA=(-o "dnsbl=bl.test" -o "resolver=127.0.0.1:$DNS_BLACKHOLE_PORT" -o dns_timeout=400ms
+	-o dns_attempts=2 -o dns_budget=1500ms)
+pf_stop
+e2e_vigie_start "" || bail "cannot restart vigie"
+pf_start "inet:127.0.0.1:$VIGIE_PORT" || bail "cannot restart Postfix"
+t0=$(date +%s%N)
+refused "dead DNS server" user@example.org '^451 4\.4\.3 ' "${P[@]}" 192.0.2.10
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -lt 8000 ]
+ok $? "dead DNS server: the session ended in ${ms} ms (the DNS budget is 1.5 s per stage)"
+kill -0 "$VIGIE_PID" 2>/dev/null
+ok $? "vigie still runs"
+accepted "dead DNS server, trusted client: no lookup needed" user@example.org
+refused "dead DNS server, relay attempt still refused at once" user@foreign.example '^(554 5\.7\.1|451 4\.4\.3) ' "${P[@]}" 192.0.2.10
+
+done_testing
