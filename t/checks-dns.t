@@ -151,6 +151,15 @@ flt 192.0.2.10 error "a timing-out list makes an unlisted client an error, not a
 flt 192.0.2.10 error "a SERVFAILing list: error" "dnsbl=bl.test" "dnsbl=failbl.test"
 flt 192.0.2.30 error "a failed allowlist makes a listing uncertain" "dnsbl=bl.test" "dnswl=slowbl.test weight=-2"
 flt 192.0.2.10 not-listed "a failed allowlist cannot make an unlisted client listed" "dnsbl=bl.test" "dnswl=slowbl.test weight=-2"
+# Every list check has its error result.
+run 192.0.2.10 x.test a@clean.test -o "dnswl=slowbl.test weight=-1"
+is "$(result dnswl)" error "dnswl: an allowlist that times out -> error"
+run 192.0.2.10 spammer.test a@spammer.test -o "rhsbl=slowbl.test"
+is "$(result rhsbl_helo)" error "rhsbl_helo: a domain list that times out -> error"
+is "$(result rhsbl_sender)" error "rhsbl_sender: a domain list that times out -> error"
+run 192.0.2.10 spammer.test a@spammer.test -o "rhsbl=failbl.test on=sender"
+is "$(result rhsbl_helo)" not-listed "rhsbl on=sender only: the HELO domain is not asked"
+is "$(result rhsbl_sender)" error "rhsbl_sender: a SERVFAILing domain list -> error"
 grep -q "DNS list slowbl.test: lookup failed (timeout)" <<<"$("$VIGIE" explain "${BASE[@]}" -o log=stderr -o "dnsbl=slowbl.test" --client 192.0.2.10 --rcpt u@vigie.test 2>&1 >/dev/null)"
 ok $? "a failing list is logged"
 
