@@ -225,6 +225,16 @@ static void print_dns_summary(const struct vg_session *s, enum fmt f)
 		printf("dns      %zu lookups, %d queries sent, %d answered from the cache\n", n, sent, cached);
 }
 
+/** After a stage: its checks, its decision, its lookups; fold the outcome into *status. */
+static void end_stage(struct vg_session *s, enum vg_stage st, const struct vg_decision *d, size_t *done,
+    enum fmt f, int *status)
+{
+	print_checks(s, st, f);
+	print_decision(d, f);
+	print_dns(s, vg_stage_name(st), done, f);
+	*status = outcome(*status, d);
+}
+
 /** Run the policy once for the arguments; print; return 0, 1 or 2. */
 static int run_session(struct vg_session *s, const struct explain_args *a, enum fmt f)
 {
@@ -245,17 +255,11 @@ static int run_session(struct vg_session *s, const struct explain_args *a, enum 
 	if (f == FMT_TEXT && a->name)
 		printf("         name=%s\n", a->name);
 	vg_session_connect(s, strcmp(a->client, "unknown") == 0 ? NULL : a->client, a->name, &d);
-	print_checks(s, VG_STAGE_CONNECT, f);
-	print_decision(&d, f);
-	print_dns(s, "connect", &done, f);
-	status = outcome(status, &d);
+	end_stage(s, VG_STAGE_CONNECT, &d, &done, f, &status);
 
 	print_stage("helo", "helo", a->helo ? a->helo : "", f);
 	vg_session_helo(s, a->helo ? a->helo : "", &d);
-	print_checks(s, VG_STAGE_HELO, f);
-	print_decision(&d, f);
-	print_dns(s, "helo", &done, f);
-	status = outcome(status, &d);
+	end_stage(s, VG_STAGE_HELO, &d, &done, f, &status);
 
 	if (a->auth != NULL)
 		vg_session_set_macro(s, VG_M_AUTH_AUTHEN, a->auth);
@@ -266,10 +270,7 @@ static int run_session(struct vg_session *s, const struct explain_args *a, enum 
 		print_stage("mail", "from", arg, f);
 		vg_session_mail(s, arg, NULL, &d);
 	}
-	print_checks(s, VG_STAGE_MAIL, f);
-	print_decision(&d, f);
-	print_dns(s, "mail", &done, f);
-	status = outcome(status, &d);
+	end_stage(s, VG_STAGE_MAIL, &d, &done, f, &status);
 
 	for (i = 0; i < a->nrcpt; i++) {
 		char path[1200];
@@ -280,10 +281,7 @@ static int run_session(struct vg_session *s, const struct explain_args *a, enum 
 		}
 		print_stage("rcpt", "to", arg, f);
 		vg_session_rcpt(s, arg, NULL, &d);
-		print_checks(s, VG_STAGE_RCPT, f);
-		print_decision(&d, f);
-		print_dns(s, "rcpt", &done, f);
-		status = outcome(status, &d);
+		end_stage(s, VG_STAGE_RCPT, &d, &done, f, &status);
 	}
 	print_dns_summary(s, f);
 	if (f == FMT_TEXT)

@@ -48,8 +48,7 @@ ok $? "the HELO NXDOMAIN warning is logged"
 vigie_log_grep "warn: MAIL from [^ ]*\[192\.0\.2\.12\]: client \[192\.0\.2\.12\] has no forward-confirmed reverse DNS.*rule=fcrdns" >/dev/null
 ok $? "the FCrDNS warning is logged"
 refused "a list that cannot be asked" user@example.org '^451 4\.4\.3 DNS list lookup failed, try again later$' "${P[@]}" 192.0.2.33
-for m in $REJECTED; do pf_sink_has "$m" 0 && { ok 1 "refused message $m reached the sink"; }; done
-ok 0 "no refused message reached the sink ($(echo $REJECTED | wc -w) checked)"
+no_refused_kept
 
 # A DNS server that stops answering: tempfail within the budget; vigie keeps serving.
 stop_vigie

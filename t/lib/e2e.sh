@@ -25,3 +25,14 @@ refused() {
 
 # re_quote STRING: STRING with the extended-regex metacharacters escaped.
 re_quote() { printf '%s' "$1" | sed 's/[][\.*^$?+(){}|/]/\\&/g'; }
+
+# no_refused_kept: one test point: none of the senders in $REJECTED reached
+# the sink or Postfix's queue manager (so none was ever queued).
+no_refused_kept() {
+	_leaked=""
+	for _m in $REJECTED; do
+		pf_sink_has "$_m" && _leaked="$_leaked $_m"
+		grep -F "from=<$_m@" "$PF_LOG" | grep -q 'qmgr.*from=' && _leaked="$_leaked $_m(queued)"
+	done
+	is "$_leaked" "" "no refused message reached the queue or the sink ($(echo "$REJECTED" | wc -w) checked)"
+}
