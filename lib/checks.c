@@ -17,6 +17,10 @@ static const char *const listed[] = { "listed", "not-listed", "error", NULL };
 static const char *const hsyntax[] = { "ok", "invalid", "not-fqdn", "literal", "literal-mismatch", "missing", NULL };
 static const char *const forgery[] = { "ok", "claims-us", NULL };
 static const char *const hdns[] = { "resolves", "nxdomain", "no-address", "tempfail", "skipped", NULL };
+static const char *const ssyntax[] = { "ok", "invalid", "null", NULL };
+static const char *const sdomain[] = { "exists", "nxdomain", "no-address", "null-mx", "tempfail", "skipped", NULL };
+static const char *const spoof[] = { "ok", "ours-unauthenticated", "not-owned-by-login", "foreign-from-trusted", NULL };
+static const char *const slist[] = { "none", "allowed", "blocked", NULL };
 static const char *const coherence[] = { "same-host", "same-domain", "rdns-is-mx", "none", "tempfail", NULL };
 
 const struct vg_check_def vg_checks[VG_NCHECKS] = {
@@ -52,6 +56,14 @@ const struct vg_check_def vg_checks[VG_NCHECKS] = {
 	    "how the HELO name and the confirmed rDNS name agree" },
 	[VG_CK_RHSBL_HELO] = { "rhsbl_helo", VG_STAGE_HELO, listed,
 	    "domain lists (rhsbl on=helo) list the HELO domain" },
+	[VG_CK_SENDER_SYNTAX] = { "sender_syntax", VG_STAGE_MAIL, ssyntax,
+	    "MAIL FROM is a valid RFC 5321 reverse-path (null: <>)" },
+	[VG_CK_SENDER_DOMAIN] = { "sender_domain", VG_STAGE_MAIL, sdomain,
+	    "the sender domain has an MX, else an A or AAAA record; a null MX refuses mail" },
+	[VG_CK_SENDER_SPOOF] = { "sender_spoof", VG_STAGE_MAIL, spoof,
+	    "our domains only from trusted or authenticated clients; a login uses only its addresses" },
+	[VG_CK_SENDER_LIST] = { "sender_list", VG_STAGE_MAIL, slist,
+	    "the sender is in sender_allow or sender_block" },
 	[VG_CK_RHSBL_SENDER] = { "rhsbl_sender", VG_STAGE_MAIL, listed,
 	    "domain lists (rhsbl on=sender) list the sender domain" },
 };

@@ -34,6 +34,10 @@ enum vg_check_id {
 	VG_CK_HELO_RDNS,       /**< how HELO and rDNS agree */
 	VG_CK_RHSBL_HELO,      /**< domain blocklists on the HELO domain */
 	VG_CK_RHSBL_SENDER,    /**< domain blocklists on the sender domain */
+	VG_CK_SENDER_SYNTAX,   /**< MAIL FROM path syntax */
+	VG_CK_SENDER_DOMAIN,   /**< the sender domain can receive mail (MX, else A/AAAA; null MX) */
+	VG_CK_SENDER_SPOOF,    /**< sender address vs. the client's standing and login */
+	VG_CK_SENDER_LIST,     /**< sender_allow / sender_block */
 	VG_NCHECKS
 };
 
@@ -56,6 +60,15 @@ enum { VG_HELO_OK = 0, VG_HELO_INVALID, VG_HELO_NOT_FQDN, VG_HELO_LITERAL, VG_HE
 enum { VG_FORGERY_OK = 0, VG_FORGERY_CLAIMS_US };
 /** helo_dns results. */
 enum { VG_HDNS_RESOLVES = 0, VG_HDNS_NXDOMAIN, VG_HDNS_NO_ADDRESS, VG_HDNS_TEMPFAIL, VG_HDNS_SKIPPED };
+/** sender_syntax results. */
+enum { VG_SSYN_OK = 0, VG_SSYN_INVALID, VG_SSYN_NULL };
+/** sender_domain results. */
+enum { VG_SDOM_EXISTS = 0, VG_SDOM_NXDOMAIN, VG_SDOM_NO_ADDRESS, VG_SDOM_NULL_MX, VG_SDOM_TEMPFAIL,
+	VG_SDOM_SKIPPED };
+/** sender_spoof results. */
+enum { VG_SPOOF_OK = 0, VG_SPOOF_OURS_UNAUTH, VG_SPOOF_NOT_OWNED, VG_SPOOF_FOREIGN_TRUSTED };
+/** sender_list results. */
+enum { VG_SLIST_NONE = 0, VG_SLIST_ALLOWED, VG_SLIST_BLOCKED };
 /** helo_rdns results, best first. */
 enum { VG_COH_SAME_HOST = 0, VG_COH_SAME_DOMAIN, VG_COH_RDNS_IS_MX, VG_COH_NONE, VG_COH_TEMPFAIL };
 

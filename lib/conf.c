@@ -48,7 +48,7 @@ struct loader {
 };
 
 /** Value types of the schema. */
-enum ktype { K_WORDS, K_SECONDS, K_MS, K_COUNT, K_NUMBER, K_STR, K_SOCKET, K_LOGDEST, K_FACILITY, K_LEVEL,
+enum ktype { K_LOGIN, K_SENDERS, K_WORDS, K_SECONDS, K_MS, K_COUNT, K_NUMBER, K_STR, K_SOCKET, K_LOGDEST, K_FACILITY, K_LEVEL,
 	K_BOOL, K_OCTAL, K_MODE, K_DOMAINS, K_NETS, K_STRS, K_RULE, K_LIST };
 
 /** One schema entry. */
@@ -94,6 +94,10 @@ static const struct key schema[] = {
 	{ "dnswl",               K_LIST,     VG_LIST_DNSWL,          NULL },
 	{ "rhsbl",               K_LIST,     VG_LIST_RHSBL,          NULL },
 	{ "dnsbl_threshold",     K_NUMBER,   F(dnsbl_threshold),     "1" },
+	{ "sender_allow",        K_SENDERS,  F(sender_allow),        NULL },
+	{ "sender_block",        K_SENDERS,  F(sender_block),        NULL },
+	{ "sender_login",        K_LOGIN,    0,                      NULL },
+	{ "trusted_any_sender",  K_BOOL,     F(trusted_any_sender),  "no" },
 	{ "rule",                K_RULE,     0,                      NULL },
 };
 
@@ -471,6 +475,21 @@ static void list_add(struct loader *ld, const struct key *k, void *field, char *
 			err_at(ld, file, line, col, "out of memory");
 		return;
 	}
+	case K_SENDERS: {
+		struct vg_strlist *l = field;
+		char *d, *at = strchr(val, '@');
+		if (at == NULL ? (why = check_domain(val)) != NULL :
+		    (at == val || strchr(at + 1, '@') != NULL || (why = check_domain(at + 1)) != NULL)) {
+			err_at(ld, file, line, col, "%s: '%s'", why ? why : "expected user@domain, domain or .domain", val);
+			return;
+		}
+		vg_lower(val);
+		if ((d = vg_strdup(val)) == NULL || vec_push(&l->v, &l->n, &l->cap, d) < 0) {
+			free(d);
+			err_at(ld, file, line, col, "out of memory");
+		}
+		return;
+	}
 	case K_STRS: {
 		struct vg_strlist *l = field;
 		char *d;
@@ -645,7 +664,7 @@ static int check_esc(const char *s, char cls)
 
 /** Known text macros. */
 static const char *const text_macros[] = { "rcpt", "sender", "client_addr", "client_name", "helo",
-	"rdns", "dnsbl", "dnsbl_txt", "dnswl", "rhsbl", "rhsbl_txt", NULL };
+	"rdns", "dnsbl", "dnsbl_txt", "dnswl", "rhsbl", "rhsbl_txt", "login", "sender_domain", NULL };
 
 /** Validate a reply text template: printable ASCII, known %{macros}, %% for '%'. */
 static const char *check_text(const char *s)
@@ -673,7 +692,7 @@ static const char *check_text(const char *s)
 					found = 1;
 			if (!found)
 				return "unknown macro (known: rcpt, sender, client_addr, client_name, helo, rdns, "
-				    "dnsbl, dnsbl_txt, dnswl, rhsbl, rhsbl_txt)";
+				    "dnsbl, dnsbl_txt, dnswl, rhsbl, rhsbl_txt, login, sender_domain)";
 			i = j;
 		}
 	}
@@ -1061,6 +1080,186 @@ static void parse_dnslist(struct loader *ld, const struct entry *e, enum vg_list
 }
 
 /* ------------------------------------------------------------------ */
+/* Sender logins                                                       */
+
+/** Validate one owned entry: user@domain, @domain or @.domain; lower-cases it. */
+static const char *check_owned(char *v)
+{
+	char *at = strchr(v, '@');
+
+	if (at == NULL || strchr(at + 1, '@') != NULL)
+		return "expected user@domain, @domain or @.domain";
+	vg_lower(v);
+	return check_domain(at + 1);
+}
+
+/** Add a login with its owned entries (tokens t[from..n)), from a file line or the config. */
+static void add_login(struct loader *ld, const char *login, char **owned, size_t nowned,
+    const char *file, int line, int col)
+{
+	struct vg_login lg, *nl;
+	size_t i;
+
+	memset(&lg, 0, sizeof(lg));
+	if (nowned == 0) {
+		err_at(ld, file, line, col, "sender_login %s: no address given", login);
+		return;
+	}
+	lg.login = vg_strdup(login);
+	if (lg.login == NULL)
+		goto oom;
+	vg_lower(lg.login);
+	for (i = 0; i < nowned; i++) {
+		char *d = vg_strdup(owned[i]);
+		const char *why;
+		if (d == NULL)
+			goto oom;
+		if ((why = check_owned(d)) != NULL) {
+			err_at(ld, file, line, col, "sender_login %s: %s: '%s'", login, why, owned[i]);
+			free(d);
+			vec_free(&lg.owns.v, &lg.owns.n, &lg.owns.cap);
+			free(lg.login);
+			return;
+		}
+		if (vec_push(&lg.owns.v, &lg.owns.n, &lg.owns.cap, d) < 0) {
+			free(d);
+			goto oom;
+		}
+	}
+	nl = realloc(ld->cfg->logins, (ld->cfg->nlogins + 1) * sizeof(*nl));
+	if (nl == NULL)
+		goto oom;
+	ld->cfg->logins = nl;
+	ld->cfg->logins[ld->cfg->nlogins++] = lg;
+	return;
+oom:
+	vec_free(&lg.owns.v, &lg.owns.n, &lg.owns.cap);
+	free(lg.login);
+	err_at(ld, file, line, col, "out of memory");
+}
+
+/** Split a string on commas and blanks into at most max words (modifies s). */
+static size_t split_words(char *s, char **w, size_t max)
+{
+	size_t n = 0;
+	char *p = s;
+
+	while (*p && n < max) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		w[n++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != ',')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+	return n;
+}
+
+/**
+ * "sender_login LOGIN ADDR..." (ADDR: user@domain, @domain, @.domain), or
+ * "sender_login file:/path" with one "LOGIN ADDR..." per line.
+ */
+static void parse_login(struct loader *ld, const struct entry *e)
+{
+	char *owned[256];
+	size_t n = 0, i;
+
+	if (e->n == 2 && !e->t[1].quoted && strncmp(e->t[1].s, "file:", 5) == 0) {
+		char path[PATH_MAX], *buf, *p, *end;
+		size_t len;
+		int lineno = 0;
+		const char *name = e->t[1].s + 5;
+
+		if (name[0] == '/')
+			vg_strlcpy(path, name, sizeof(path));
+		else if ((size_t)snprintf(path, sizeof(path), "%s/%s", ld->dir, name) >= sizeof(path))
+			path[0] = '\0';
+		if (path[0] == '\0' || (buf = slurp(path, &len)) == NULL) {
+			err_tok(ld, &e->t[1], "cannot read '%s': %s", path, strerror(errno));
+			return;
+		}
+		for (p = buf, end = buf + len; p < end; ) {
+			char *nl = memchr(p, '\n', (size_t)(end - p)), *hash;
+			char *w[257];
+			size_t nw;
+
+			lineno++;
+			if (nl)
+				*nl = '\0';
+			else
+				buf[len] = '\0';
+			if ((hash = strchr(p, '#')) != NULL)
+				*hash = '\0';
+			nw = split_words(p, w, 257);
+			if (nw == 1)
+				err_at(ld, path, lineno, 1, "sender_login %s: no address given", w[0]);
+			else if (nw > 1)
+				add_login(ld, w[0], w + 1, nw - 1, path, lineno, 1);
+			p = nl ? nl + 1 : end;
+		}
+		free(buf);
+		return;
+	}
+	if (e->n < 3) {
+		err_tok(ld, &e->t[0], "expected: sender_login LOGIN ADDRESS... (user@domain, @domain, @.domain) or file:/path");
+		return;
+	}
+	for (i = 2; i < e->n && n < 256; i++) {
+		char *w[64];
+		size_t nw = split_words(e->t[i].s, w, 64), j;
+		for (j = 0; j < nw && n < 256; j++)
+			owned[n++] = w[j];
+	}
+	add_login(ld, e->t[1].s, owned, n, e->t[0].file, e->t[0].line, e->t[1].col);
+}
+
+int vg_sender_listed(const struct vg_strlist *l, const char *addr)
+{
+	const char *at = strrchr(addr, '@'), *dom = at ? at + 1 : addr;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const char *e = l->v[i];
+		if (strchr(e, '@') != NULL) {
+			if (vg_strcaseeq(e, addr))
+				return 1;
+		} else if (e[0] == '.') {
+			if (strlen(dom) > strlen(e) && vg_strcaseends(dom, e))
+				return 1;
+		} else if (vg_strcaseeq(e, dom)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int vg_login_owns(const struct vg_config *c, const char *login, const char *addr)
+{
+	const char *at = strrchr(addr, '@'), *dom = at ? at + 1 : "";
+	size_t i, j;
+
+	for (i = 0; i < c->nlogins; i++) {
+		if (!vg_strcaseeq(c->logins[i].login, login))
+			continue;
+		for (j = 0; j < c->logins[i].owns.n; j++) {
+			const char *o = c->logins[i].owns.v[j];
+			if (o[0] != '@' && vg_strcaseeq(o, addr))
+				return 1;
+			if (o[0] == '@' && o[1] != '.' && vg_strcaseeq(o + 1, dom))
+				return 1;
+			if (o[0] == '@' && o[1] == '.' && strlen(dom) > strlen(o + 1) && vg_strcaseends(dom, o + 1))
+				return 1;
+		}
+		return 0;
+	}
+	/* A login with no entry owns itself, when it is an address. */
+	return strchr(login, '@') != NULL && vg_strcaseeq(login, addr);
+}
+
+/* ------------------------------------------------------------------ */
 /* Entries                                                             */
 
 /** Apply one logical line to the configuration. */
@@ -1085,6 +1284,10 @@ static void apply_entry(struct loader *ld, struct entry *e)
 		parse_rule(ld, e);
 		return;
 	}
+	if (k->type == K_LOGIN) {
+		parse_login(ld, e);
+		return;
+	}
 	if (k->type == K_LIST) {
 		parse_dnslist(ld, e, (enum vg_list_kind)k->off);
 		return;
@@ -1099,6 +1302,7 @@ static void apply_entry(struct loader *ld, struct entry *e)
 	case K_DOMAINS:
 	case K_NETS:
 	case K_STRS:
+	case K_SENDERS:
 		list_clear(k, field);
 		parse_list(ld, k, field, e);
 		return;
@@ -1398,7 +1602,7 @@ void vg_config_unref(struct vg_config *c)
 		case K_STR: case K_WORDS: case K_SOCKET: case K_LOGDEST: case K_FACILITY:
 			free(*(char **)field);
 			break;
-		case K_DOMAINS: case K_NETS: case K_STRS:
+		case K_DOMAINS: case K_NETS: case K_STRS: case K_SENDERS:
 			list_clear(&schema[i], field);
 			break;
 		default:
@@ -1410,6 +1614,11 @@ void vg_config_unref(struct vg_config *c)
 			rule_free(&c->rules[st][i]);
 		free(c->rules[st]);
 	}
+	for (i = 0; i < c->nlogins; i++) {
+		free(c->logins[i].login);
+		vec_free(&c->logins[i].owns.v, &c->logins[i].owns.n, &c->logins[i].owns.cap);
+	}
+	free(c->logins);
 	for (i = 0; i < c->nlists; i++)
 		free(c->lists[i].codes);
 	free(c->lists);

@@ -76,6 +76,12 @@ struct vg_dnslist {
 	int line;
 };
 
+/** One login and the sender addresses it owns ("user@dom", "@dom", "@.dom"). */
+struct vg_login {
+	char *login;                     /**< as the MTA reports it ({auth_authen}), lower-case */
+	struct vg_strlist owns;          /**< lower-case */
+};
+
 /** The whole configuration.  Immutable once loaded; shared by reference. */
 struct vg_config {
 	int refs;                   /**< reference count, see vg_config_ref() */
@@ -119,6 +125,12 @@ struct vg_config {
 	size_t nlists;
 	double dnsbl_threshold;
 
+	struct vg_strlist sender_allow;   /**< addresses, domains, .subdomains */
+	struct vg_strlist sender_block;
+	struct vg_login *logins;          /**< sender_login entries */
+	size_t nlogins;
+	int trusted_any_sender;           /**< trusted clients may use senders outside our domains */
+
 	struct vg_rule *rules[VG_NSTAGES];
 	size_t nrules[VG_NSTAGES];
 };
@@ -152,6 +164,10 @@ void vg_config_unref(struct vg_config *c);
 int vg_domlist_match(const struct vg_strlist *l, const char *domain);
 /** Is s (exact, case-sensitive) in the list? */
 int vg_strlist_has(const struct vg_strlist *l, const char *s);
+/** Is the address (lower-case local@domain) matched by an entry of a sender list? */
+int vg_sender_listed(const struct vg_strlist *l, const char *addr);
+/** Does the login own the sender address (both compared case-insensitively)? */
+int vg_login_owns(const struct vg_config *c, const char *login, const char *addr);
 /** Call fn(name) for every known key, in schema order. */
 void vg_config_keys(void (*fn)(const char *name, void *arg), void *arg);
 

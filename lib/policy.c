@@ -243,6 +243,14 @@ static int compute(struct vg_session *s, enum vg_check_id id)
 		return vg_check_helo_dns(s);
 	case VG_CK_HELO_RDNS:
 		return vg_check_helo_rdns(s);
+	case VG_CK_SENDER_SYNTAX:
+		return vg_check_sender_syntax(s);
+	case VG_CK_SENDER_DOMAIN:
+		return vg_check_sender_domain(s);
+	case VG_CK_SENDER_SPOOF:
+		return vg_check_sender_spoof(s);
+	case VG_CK_SENDER_LIST:
+		return vg_check_sender_list(s);
 	case VG_CK_DNSBL:
 	case VG_CK_DNSWL:
 	case VG_CK_RHSBL_HELO:
@@ -343,6 +351,10 @@ static void expand_text(struct vg_session *s, const char *tpl, char *out, size_t
 			val = s->lres[3].names[0] ? s->lres[3].names : s->lres[2].names;
 		else if (strncmp(p, "%{rhsbl_txt}", 12) == 0)
 			val = s->lres[3].txt[0] ? s->lres[3].txt : s->lres[2].txt;
+		else if (strncmp(p, "%{login}", 8) == 0)
+			val = s->macros[VG_M_AUTH_AUTHEN];
+		else if (strncmp(p, "%{sender_domain}", 16) == 0)
+			val = s->sender_domain;
 		else if (strncmp(p, "%{rdns}", 7) == 0)
 			val = s->rdns_name[0] ? s->rdns_name : s->ptr_name;
 		vstr_add_clean(&v, val ? val : "", 128);
@@ -477,6 +489,8 @@ static void decide_early(struct vg_session *s, enum vg_stage st, struct vg_decis
 		vg_rdns_prefetch(s);
 	if (st == VG_STAGE_HELO)
 		vg_helo_prefetch(s);
+	if (st == VG_STAGE_MAIL)
+		vg_sender_prefetch(s);
 	vg_lists_prefetch(s, st);
 	a = eval_stage(s, st, d);
 	if (a == VG_ACT_REJECT || a == VG_ACT_TEMPFAIL) {
@@ -581,18 +595,17 @@ static int has_param(const char *const *params, const char *kw)
 void vg_session_mail(struct vg_session *s, const char *path, const char *const *params, struct vg_decision *d)
 {
 	struct vg_path p;
+	int ok;
 
 	s->in_txn = 1;
 	s->smtputf8 = has_param(params, "SMTPUTF8");
 	path = path ? path : "";
-	s->sender_domain[0] = '\0';
-	if (vg_path_parse(path, strlen(path), VG_PATH_REVERSE | (s->smtputf8 ? VG_PATH_SMTPUTF8 : 0), &p) == VG_PATH_OK) {
+	ok = vg_path_parse(path, strlen(path), VG_PATH_REVERSE | (s->smtputf8 ? VG_PATH_SMTPUTF8 : 0), &p) == VG_PATH_OK;
+	vg_sender_set(s, &p, ok);
+	if (ok)
 		vg_clean_copy(s->sender, sizeof(s->sender), p.addr);
-		if (p.domain_kind == VG_DOM_NAME)
-			vg_strlcpy(s->sender_domain, p.domain, sizeof(s->sender_domain));
-	} else {
+	else
 		raw_path(path, s->sender, sizeof(s->sender));
-	}
 	invalidate(s, VG_STAGE_MAIL);
 	decide_early(s, VG_STAGE_MAIL, d);
 }
@@ -641,6 +654,8 @@ void vg_session_reset(struct vg_session *s)
 	s->smtputf8 = 0;
 	s->sender[0] = '\0';
 	s->sender_domain[0] = '\0';
+	s->sender_addr[0] = '\0';
+	s->sender_ok = s->sender_null = 0;
 	s->rcpt_log[0] = '\0';
 	s->rcpt_ok = 0;
 	memset(&s->rcpt, 0, sizeof(s->rcpt));

@@ -40,7 +40,10 @@ struct vg_session {
 	char macros[VG_NMACROS][256];
 
 	char sender[LOGVAL_MAX + 4]; /**< MAIL FROM address, sanitised, for logs and replies */
-	char sender_domain[VG_DOMAIN_MAX + 1]; /**< its domain, lower-case; "" for <> or none */
+	char sender_domain[VG_DOMAIN_MAX + 1]; /**< its domain, A-label, lower-case; "" for <> or none */
+	char sender_addr[VG_LOCAL_MAX + VG_DOMAIN_MAX + 2]; /**< the address, lower-case; "" for <> */
+	int sender_ok;           /**< MAIL FROM parsed (and its domain has an A-label form) */
+	int sender_null;         /**< it is <> */
 	int in_txn;              /**< MAIL seen and not reset */
 	int smtputf8;            /**< MAIL carried the SMTPUTF8 parameter */
 
@@ -87,6 +90,20 @@ int vg_check_helo_forgery(struct vg_session *s);
 int vg_check_helo_dns(struct vg_session *s);
 /** The HELO name, lower-case without a trailing dot, if it is a usable host name; else NULL. */
 const char *vg_helo_name(struct vg_session *s, char *buf, size_t bufsz);
+
+/* sender.c */
+/** Set the sender from MAIL FROM's parsed path (ok: it parsed). */
+void vg_sender_set(struct vg_session *s, const struct vg_path *p, int ok);
+/** Start the sender domain's lookups (MAIL). */
+void vg_sender_prefetch(struct vg_session *s);
+/** The sender_syntax check. */
+int vg_check_sender_syntax(struct vg_session *s);
+/** The sender_domain check. */
+int vg_check_sender_domain(struct vg_session *s);
+/** The sender_spoof check. */
+int vg_check_sender_spoof(struct vg_session *s);
+/** The sender_list check. */
+int vg_check_sender_list(struct vg_session *s);
 
 /* dnsbl.c */
 /** Start the list lookups known at this stage. */

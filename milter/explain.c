@@ -235,6 +235,43 @@ static void end_stage(struct vg_session *s, enum vg_stage st, const struct vg_de
 	*status = outcome(*status, d);
 }
 
+#define MAX_PARAMS 16   /**< ESMTP parameters taken after a path */
+
+/**
+ * Split a MAIL FROM argument "<path> PARAM PARAM..." as an MTA does before
+ * calling a milter: the path (up to the first '>' outside a quoted string)
+ * into path, the parameters into params (NULL-terminated, pointing into
+ * buf).  An argument without '<' is a path alone, bracketed here.
+ */
+static void split_mail(const char *arg, char *buf, size_t bufsz, char *path, size_t pathsz,
+    const char **params)
+{
+	size_t n = 0, i = 0;
+	int quoted = 0;
+	char *p;
+
+	params[0] = NULL;
+	if (arg[0] != '<') {
+		snprintf(path, pathsz, "<%s>", arg);
+		return;
+	}
+	for (i = 1; arg[i] != '\0'; i++) {
+		if (arg[i] == '\\' && quoted && arg[i + 1] != '\0')
+			i++;
+		else if (arg[i] == '"')
+			quoted = !quoted;
+		else if (arg[i] == '>' && !quoted)
+			break;
+	}
+	if (arg[i] == '>')
+		i++;
+	snprintf(path, pathsz, "%.*s", (int)i, arg);
+	vg_strlcpy(buf, arg + i, bufsz);
+	for (p = strtok(buf, " "); p != NULL && n < MAX_PARAMS; p = strtok(NULL, " "))
+		params[n++] = p;
+	params[n] = NULL;
+}
+
 /** Run the policy once for the arguments; print; return 0, 1 or 2. */
 static int run_session(struct vg_session *s, const struct explain_args *a, enum fmt f)
 {
@@ -264,16 +301,17 @@ static int run_session(struct vg_session *s, const struct explain_args *a, enum 
 	if (a->auth != NULL)
 		vg_session_set_macro(s, VG_M_AUTH_AUTHEN, a->auth);
 	{
-		char path[600];
-		const char *arg = a->from && a->from[0] == '<' ? a->from : path;
-		snprintf(path, sizeof(path), "<%s>", a->from ? a->from : "");
-		print_stage("mail", "from", arg, f);
-		vg_session_mail(s, arg, NULL, &d);
+		char path[1200], buf[1200];
+		const char *params[MAX_PARAMS + 1];
+		split_mail(a->from ? a->from : "", buf, sizeof(buf), path, sizeof(path), params);
+		print_stage("mail", "from", a->from && strchr(a->from, ' ') ? a->from : path, f);
+		vg_session_mail(s, path, params, &d);
 	}
 	end_stage(s, VG_STAGE_MAIL, &d, &done, f, &status);
 
 	for (i = 0; i < a->nrcpt; i++) {
 		char path[1200];
+		/* The argument as sent: the path parser judges it whole, parameters too. */
 		const char *arg = a->rcpts[i];
 		if (arg[0] != '<') {
 			snprintf(path, sizeof(path), "<%s>", arg);
