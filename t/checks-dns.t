@@ -170,7 +170,7 @@ run 192.0.2.10 x.test a@clean.test -o "dnsbl=slowbl.test"
 like "$(printf '%s\n' "$OUT" | grep '^stage=rcpt')" 'action=tempfail rule=dnsbl-dns code=451 esc=4.4.3' "a list that cannot be asked: 451 4.4.3"
 run 192.0.2.10 mx.vigie.test a@clean.test
 like "$(printf '%s\n' "$OUT" | grep '^stage=rcpt')" 'action=reject rule=helo-forged code=550 esc=5.7.1' "forged HELO rejected by the shipped rules"
-run 192.0.2.10 mx.vigie.test a@clean.test --auth alice
+run 192.0.2.10 mx.vigie.test a@clean.test --auth a@clean.test
 like "$(printf '%s\n' "$OUT" | grep '^stage=rcpt')" 'action=accept rule=default' "... but not for an authenticated client"
 run 192.0.2.10 "[192.0.2.11]" a@clean.test
 like "$(printf '%s\n' "$OUT" | grep '^stage=rcpt')" 'code=550 esc=5.7.1 text="<\[192.0.2.11\]>: Helo command rejected: address literal is not your address"' "literal mismatch rejected"

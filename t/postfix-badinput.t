@@ -24,14 +24,14 @@ repeat() { printf "%${2}s" '' | tr ' ' "$1"; }
 rcpt_case() {
 	_desc=$1 _arg=$2 _want=$3 _params=${4:-}
 	marker
-	smtp_session --via-proxy "$CLIENT" "EHLO client.example.net" "MAIL FROM:<$M@sender.example>$_params" \
+	smtp_session --via-proxy "$CLIENT" "EHLO client.example.net" "MAIL FROM:<$M@clean.test>$_params" \
 		"RCPT TO:$_arg" DATA "Subject: $M
 
 marker $M" QUIT
 	like "${SMTP_REPLY[3]}" "$_want" "$_desc: RCPT gets a clear reply"
 	case ${SMTP_REPLY[3]} in
 	250*) diag "  ${SMTP_REPLY[3]:0:120}" ;;
-	*) REJECTED="$REJECTED $M"; diag "  ${SMTP_REPLY[3]:0:120} -- $(pf_reject_layer "$M@sender.example")" ;;
+	*) REJECTED="$REJECTED $M"; diag "  ${SMTP_REPLY[3]:0:120} -- $(pf_reject_layer "$M@clean.test")" ;;
 	esac
 }
 
@@ -41,7 +41,7 @@ marker $M" QUIT
 for verb in HELO EHLO; do
 	for len in 10000 2000; do
 		marker
-		smtp_session --via-proxy "$CLIENT" "$verb $(repeat h "$len").example" "MAIL FROM:<$M@sender.example>" \
+		smtp_session --via-proxy "$CLIENT" "$verb $(repeat h "$len").example" "MAIL FROM:<$M@clean.test>" \
 			"RCPT TO:<user@foreign.example>" "RCPT TO:<user@example.org>" "RCPT TO:<postmaster@example.org>" \
 			DATA "Subject: $M
 
@@ -95,7 +95,7 @@ rcpt_case "empty domain" '<user@>' '^5[0-9][0-9] '
 
 # --- 1,000 recipients in one transaction --------------------------------------
 marker
-cmds=("EHLO client.example.net" "MAIL FROM:<$M@sender.example>")
+cmds=("EHLO client.example.net" "MAIL FROM:<$M@clean.test>")
 for i in $(seq 1000); do
 	if [ $((i % 2)) -eq 0 ]; then cmds+=("RCPT TO:<u$i@example.org>"); else cmds+=("RCPT TO:<u$i@foreign.example>"); fi
 done
@@ -109,7 +109,7 @@ is "$(printf '%s\n' "${replies[@]}" | grep -c '^554 5\.7\.1 ')" 500 "1,000 recip
 like "${SMTP_REPLY[1003]:-}" '^250 ' "1,000 recipients: the message is accepted"
 pf_sink_has "$M" 20
 ok $? "1,000 recipients: the message is delivered"
-is "$(grep -c "from=<$M@sender.example>.*rule=relay-denied" "$VIGIE_LOG")" 500 \
+is "$(grep -c "from=<$M@clean.test>.*rule=relay-denied" "$VIGIE_LOG")" 500 \
 	"1,000 recipients: vigie logs 500 relay-denied lines"
 if grep -lF "$M" "$PF_SINK_DIR"/* 2>/dev/null | xargs cat | grep '^X-Rcpt-Args:' | grep -q foreign.example; then
 	ok 1 "1,000 recipients: no foreign recipient was delivered"
@@ -120,10 +120,10 @@ fi
 # --- vigie still serves a normal connection ----------------------------------
 marker
 REJECTED="$REJECTED $M"
-swaks_to --local-interface 127.0.0.2 --from "$M@sender.example" --to user@foreign.example --body "marker $M"
+swaks_to --local-interface 127.0.0.2 --from "$M@clean.test" --to user@foreign.example --body "marker $M"
 like "$(sw_reply '^RCPT TO:')" '^554 5\.7\.1 ' "afterwards: a relay attempt still gets 554"
 marker
-swaks_to --local-interface 127.0.0.2 --from "$M@sender.example" --to user@example.org --body "marker $M"
+swaks_to --local-interface 127.0.0.2 --from "$M@clean.test" --to user@example.org --body "marker $M"
 like "$(sw_reply '^RCPT TO:')" '^250 ' "afterwards: a local recipient still gets 250"
 pf_sink_has "$M" 10
 ok $? "afterwards: the message is delivered"

@@ -17,15 +17,15 @@ REJECTED=""		# senders (markers) whose mail must never reach the sink
 # --- The four mail paths ------------------------------------------------------
 accepted "trusted -> local" user@example.org
 accepted "trusted -> foreign (relay)" user@foreign.example
-vigie_log_grep "accept: RCPT from [^ ]*\[127\.0\.0\.1\][:;] .*from=<$M@sender\.example> to=<user@foreign\.example>" >/dev/null
+vigie_log_grep "accept: RCPT from [^ ]*\[127\.0\.0\.1\][:;] .*from=<$M@example\.org> to=<user@foreign\.example>" >/dev/null
 ok $? "vigie logs the trusted relay as an accept"
 accepted "untrusted -> local" user@example.org --local-interface "$UNTRUSTED"
 refused "untrusted -> foreign" user@foreign.example '^554 5\.7\.1 ' --local-interface "$UNTRUSTED"
 like "$(sw_reply '^RCPT TO:')" 'Relay access denied' "untrusted -> foreign: the reply says Relay access denied"
-line=$(vigie_log_grep "reject: RCPT from [^ ]*\[127\.0\.0\.2\]: 554 5\.7\.1 .*from=<$M@sender\.example> to=<user@foreign\.example>.* rule=relay-denied")
+line=$(vigie_log_grep "reject: RCPT from [^ ]*\[127\.0\.0\.2\]: 554 5\.7\.1 .*from=<$M@clean\.test> to=<user@foreign\.example>.* rule=relay-denied")
 ok $? "vigie logs the relay attempt with rule=relay-denied"
 diag "vigie: $line"
-grep -F "from=<$M@sender.example>" "$PF_LOG" | grep -q 'milter-reject: RCPT'
+grep -F "from=<$M@clean.test>" "$PF_LOG" | grep -q 'milter-reject: RCPT'
 ok $? "Postfix logs the relay attempt as milter-reject"
 
 # --- Relay domains, postmaster, normalised forms -----------------------------
@@ -40,22 +40,22 @@ accepted "untrusted, our loopback literal" "user@[127.0.0.1]" --local-interface 
 # --- SASL -------------------------------------------------------------------
 accepted "authenticated untrusted -> foreign" user@foreign.example --local-interface "$UNTRUSTED" \
 	--auth PLAIN --auth-user "$PF_SASL_USER@$PF_SASL_REALM" --auth-password "$PF_SASL_PASSWORD"
-vigie_log_grep "accept: RCPT from .*from=<$M@sender\.example> to=<user@foreign\.example> .*sasl_username=<$PF_SASL_USER@$PF_SASL_REALM> rule=default" >/dev/null
+vigie_log_grep "accept: RCPT from .*from=<$M@example\.org> to=<user@foreign\.example> .*sasl_username=<$PF_SASL_USER@$PF_SASL_REALM> rule=default" >/dev/null
 ok $? "vigie logs the SASL login with the relayed recipient"
 marker
 REJECTED="$REJECTED $M"
 bad=$(printf '\0%s\0%s' "$PF_SASL_USER@$PF_SASL_REALM" wrong-password | base64 -w0)
-smtp_session --via-proxy 192.0.2.10 "EHLO $PF_HELO" "AUTH PLAIN $bad" "MAIL FROM:<$M@sender.example>" \
+smtp_session --via-proxy 192.0.2.10 "EHLO $PF_HELO" "AUTH PLAIN $bad" "MAIL FROM:<$M@clean.test>" \
 	"RCPT TO:<user@foreign.example>" DATA "Subject: $M" QUIT
 like "${SMTP_REPLY[2]}" '^535 ' "wrong password: AUTH fails"
 like "${SMTP_REPLY[4]}" '^554 5\.7\.1 ' "wrong password: then relaying is denied"
 
 # --- Clients seen through the PROXY protocol ---------------------------------
 refused "proxied untrusted 192.0.2.10 -> foreign" user@foreign.example '^554 5\.7\.1 ' --via-proxy 192.0.2.10
-vigie_log_grep "reject: RCPT from [^ ]*\[192\.0\.2\.10\]: 554 .*from=<$M@sender\.example>.*rule=relay-denied" >/dev/null
+vigie_log_grep "reject: RCPT from [^ ]*\[192\.0\.2\.10\]: 554 .*from=<$M@clean\.test>.*rule=relay-denied" >/dev/null
 ok $? "vigie saw the real client 192.0.2.10"
 accepted "proxied trusted 198.51.100.7 -> foreign" user@foreign.example --via-proxy 198.51.100.7
-vigie_log_grep "accept: RCPT from [^ ]*\[198\.51\.100\.7\][:;] .*from=<$M@sender\.example>" >/dev/null
+vigie_log_grep "accept: RCPT from [^ ]*\[198\.51\.100\.7\][:;] .*from=<$M@example\.org>" >/dev/null
 ok $? "vigie saw the real client 198.51.100.7"
 if pf_have_ipv6; then
 	refused "proxied untrusted 2001:db8::10 -> foreign" user@foreign.example '^554 5\.7\.1 ' --via-proxy 2001:db8::10
@@ -66,7 +66,7 @@ fi
 
 # --- One message, a local and a foreign recipient ----------------------------
 marker
-swaks_to --local-interface "$UNTRUSTED" --from "$M@sender.example" --to user@example.org,user@foreign.example \
+swaks_to --local-interface "$UNTRUSTED" --from "$M@clean.test" --to user@example.org,user@foreign.example \
 	--header "Subject: $M" --body "marker $M"
 like "$(sw_reply '^RCPT TO:<user@example\.org>')" '^250 ' "two recipients: the local one gets 250"
 like "$(sw_reply '^RCPT TO:<user@foreign\.example>')" '^554 5\.7\.1 ' "two recipients: the foreign one gets 554"
@@ -105,14 +105,14 @@ while [ $i -lt ${#tricks[@]} ]; do
 	i=$((i + 2))
 	marker
 	REJECTED="$REJECTED $M"
-	smtp_session --via-proxy 192.0.2.10 "EHLO $PF_HELO" "MAIL FROM:<$M@sender.example>" \
+	smtp_session --via-proxy 192.0.2.10 "EHLO $PF_HELO" "MAIL FROM:<$M@clean.test>" \
 		"RCPT TO:$arg" DATA "Subject: $M
 
 marker $M" QUIT
 	like "${SMTP_REPLY[3]}" "$want" "trick RCPT TO:$arg is refused"
 	like "${SMTP_REPLY[4]}" '^[45][0-9][0-9] ' "trick RCPT TO:$arg: DATA is refused"
 	is "$(pf_queue_count)" 0 "trick RCPT TO:$arg: nothing queued"
-	diag "  ${SMTP_REPLY[3]} -- $(pf_reject_layer "$M@sender.example")"
+	diag "  ${SMTP_REPLY[3]} -- $(pf_reject_layer "$M@clean.test")"
 
 	case $arg in
 	'<'*'>')	# also through swaks, from the other untrusted address
@@ -127,7 +127,7 @@ done
 
 # --- Afterwards: nothing refused ever reached the sink ---------------------
 marker
-swaks_to --from "$M@sender.example" --to user@example.org --body "marker $M"
+swaks_to --from "$M@example.org" --to user@example.org --body "marker $M"
 pf_sink_has "$M" 10
 ok $? "a last trusted message is delivered"
 pf_wait_queue_empty 10

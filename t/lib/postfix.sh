@@ -378,7 +378,9 @@ e2e_vigie_start() {
 		-o "our_hostnames=mx.example.org, localhost" -o "our_addresses=127.0.0.1, ::1, 192.0.2.25"
 		-o local_domains=example.org -o relay_domains=backup.example.net
 		-o "trusted_networks=127.0.0.1/32 ${1:-}" -o "resolver=$DNS_SERVER" -o dns_timeout=500ms
-		-o "psl_file=$DNS_PSL" "${E2E_VIGIE_EXTRA[@]}")
+		-o "psl_file=$DNS_PSL" -o "sender_login=$PF_SASL_USER@$PF_SASL_REALM @example.org"
+		"${E2E_VIGIE_EXTRA[@]}")
+	E2E_TRUSTED=${1:-}
 	if ! "$VIGIE" -n "${VIGIE_OPTS[@]}" >"$T_TMP/vigie-n.out" 2>&1; then
 		echo "e2e_vigie_start: vigie -n rejects the configuration:" >&2
 		cat "$T_TMP/vigie-n.out" >&2

@@ -22,7 +22,7 @@ session("192.0.2.31", "client.example.net", "<a@clean.test>", nil, {
 	{ "<postmaster@example.org>", "continue", "listed client to postmaster" },
 	{ "<other@example.org>", LISTED, "listed client, next recipient" },
 })
-session("192.0.2.31", "client.example.net", "<a@clean.test>", { "{auth_authen}", "alice" }, {
+session("192.0.2.31", "client.example.net", "<alice@example.org>", { "{auth_authen}", "alice@example.org" }, {
 	{ "<user@foreign.example>", "continue", "listed but authenticated: relays" },
 })
 session("192.0.2.36", "client.example.net", "<a@clean.test>", nil, {
