@@ -74,7 +74,7 @@ ok $? "vigie.conf.5 has a Checks subsection"
 # the address-list condition client_net, which has no result values.
 # (No system resolver: a closed loopback port answers every lookup with an error at once.)
 kvout=$("$VIGIE" explain -c "$CONF" -o resolver=127.0.0.1:9 -o dns_timeout=100ms -o dns_attempts=1 \
-	--client 192.0.2.1 --auth doc --from a@example.org --rcpt u@example.org --format=kv)
+	--client 192.0.2.1 --auth a@example.org --from a@example.org --rcpt u@example.org --format=kv)
 ok $? "vigie explain --format=kv runs with the shipped configuration"
 checks=$(printf '%s\n' "$kvout" | grep '^stage=' | tr ' ' '\n' | sed -n 's/^\([a-z_]*\)=.*/\1/p' |
 	grep -vxE 'stage|client|helo|from|to|action|rule|code|esc|text|delayed|dry_run' | sort -u)
