@@ -98,6 +98,8 @@ static const struct key schema[] = {
 	{ "sender_block",        K_SENDERS,  F(sender_block),        NULL },
 	{ "sender_login",        K_LOGIN,    0,                      NULL },
 	{ "trusted_any_sender",  K_BOOL,     F(trusted_any_sender),  "no" },
+	{ "header_authentication_results", K_BOOL, F(header_authentication_results), "yes" },
+	{ "header_received_spf", K_BOOL,     F(header_received_spf), "yes" },
 	{ "rule",                K_RULE,     0,                      NULL },
 };
 

@@ -130,6 +130,8 @@ struct vg_config {
 	struct vg_login *logins;          /**< sender_login entries */
 	size_t nlogins;
 	int trusted_any_sender;           /**< trusted clients may use senders outside our domains */
+	int header_authentication_results; /**< add Authentication-Results at end of message */
+	int header_received_spf;          /**< add Received-SPF at end of message */
 
 	struct vg_rule *rules[VG_NSTAGES];
 	size_t nrules[VG_NSTAGES];

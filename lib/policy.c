@@ -7,11 +7,13 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "headers.h"
 #include "log.h"
 #include "policy.h"
 #include "session.h"
@@ -664,4 +666,44 @@ void vg_session_reset(struct vg_session *s)
 	invalidate(s, VG_STAGE_MAIL);
 	if (s->stage > VG_STAGE_HELO)
 		s->stage = VG_STAGE_HELO;
+}
+
+void vg_session_headers(struct vg_session *s, struct vstr *ar, struct vstr *rspf)
+{
+	static const char *const iprev[] = { "pass", "fail", "permerror", "temperror" };
+	struct vg_ar_method m[3];
+	int n = 0, r;
+
+	s->stage = VG_STAGE_RCPT;
+	s->deadline_ms = vg_dns_now_ms() + s->cfg->dns_budget_ms;
+	if (s->cfg->header_authentication_results) {
+		if (s->have_ip && (r = vg_session_check(s, VG_CK_RDNS)) >= 0 && r <= VG_RDNS_TEMPFAIL) {
+			/* RFC 8601 2.7.3: no PTR (NXDOMAIN) is a permanent error. */
+			m[n].method = "iprev";
+			m[n].result = iprev[r];
+			m[n].ptype = "policy";
+			m[n].property = "iprev";
+			m[n].value = s->addr;
+			m[n].value_is_mailbox = 0;
+			m[n].comment = s->rdns_name[0] ? s->rdns_name : s->ptr_name[0] ? s->ptr_name : NULL;
+			n++;
+		}
+		vg_hdr_auth_results(ar, s->cfg->hostname, m, n);
+	}
+	(void)rspf;
+}
+
+void vg_session_log_note(struct vg_session *s, const char *fmt, ...)
+{
+	char msg[512], qid[64], name[128];
+	va_list ap;
+
+	if (s->quiet)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vg_clean_copy(qid, sizeof(qid), s->macros[VG_M_QUEUE_ID][0] ? s->macros[VG_M_QUEUE_ID] : "NOQUEUE");
+	vg_clean_copy(name, sizeof(name), s->name);
+	vg_log(LOG_INFO, "%s: info: END-OF-MESSAGE from %s[%s]: %s", qid, name, s->addr, msg);
 }

@@ -82,6 +82,14 @@ void vg_session_reset(struct vg_session *s);
  * computing it if needed; -1 when not applicable yet.
  */
 int vg_session_check(struct vg_session *s, enum vg_check_id id);
+/**
+ * The header fields to add at end of message, as configured: the
+ * Authentication-Results value (iprev, spf for the HELO and MAIL FROM
+ * identities) and the Received-SPF value.  An empty vstr: do not add it.
+ */
+void vg_session_headers(struct vg_session *s, struct vstr *auth_results, struct vstr *received_spf);
+/** Log a line about the current message, prefixed with its queue ID and client. */
+void vg_session_log_note(struct vg_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** The connection's DNS lookups so far (NULL if none), for explain. */
 const struct vg_dns_batch *vg_session_batch(const struct vg_session *s);
 /** The parsed current recipient (valid after vg_session_rcpt). */

@@ -16,16 +16,24 @@
 
 #include <libmilter/mfapi.h>
 
+#include "headers.h"
 #include "log.h"
 #include "milter.h"
 #include "policy.h"
 #include "util.h"
+
+#define MAX_FORGED 64   /**< forged Authentication-Results fields removed per message, at most */
 
 /** Per-connection context, owned by libmilter's private pointer. */
 struct conn {
 	struct vg_session *sess;
 	int noreply[VG_NSTAGES];   /**< SMFIP_NR_* negotiated for the stage: answer SMFIS_NOREPLY */
 	int draining;              /**< opened while vigie was stopping: tempfail it */
+	int can_add, can_change;   /**< SMFIF_ADDHDRS / SMFIF_CHGHDRS negotiated */
+	int noreply_hdr;           /**< SMFIP_NR_HDR negotiated */
+	int ar_seen;               /**< Authentication-Results fields in this message so far */
+	int nforged;               /**< of which these claim our authserv-id ... */
+	int forged[MAX_FORGED];    /**< ... their 1-based indexes among the A-R fields */
 };
 
 static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -158,7 +166,11 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if (f0 & SMFIF_SETSYMLIST)
 		*pf0 |= SMFIF_SETSYMLIST;
 #endif
-	want = SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	/* Headers: to add ours, and to remove forged Authentication-Results. */
+	*pf0 |= f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	c->can_add = (*pf0 & SMFIF_ADDHDRS) != 0;
+	c->can_change = (*pf0 & SMFIF_CHGHDRS) != 0;
+	want = SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR;
 	/* A connection opened while stopping is refused at CONNECT: it needs a reply there. */
 	if (vg_session_config(c->sess)->delay_reject && !c->draining)
 		want |= SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL;
@@ -166,6 +178,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	c->noreply[VG_STAGE_CONNECT] = (*pf1 & SMFIP_NR_CONN) != 0;
 	c->noreply[VG_STAGE_HELO] = (*pf1 & SMFIP_NR_HELO) != 0;
 	c->noreply[VG_STAGE_MAIL] = (*pf1 & SMFIP_NR_MAIL) != 0;
+	c->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
 	*pf2 = 0;
 	*pf3 = 0;
 #ifdef SMFIF_SETSYMLIST
@@ -257,13 +270,58 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	return reply(ctx, c, VG_STAGE_RCPT, &d);
 }
 
-/** End of message: the transaction is over. */
-static sfsistat cb_eom(SMFICTX *ctx)
+/** A header field: note the Authentication-Results fields that claim our authserv-id. */
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c != NULL)
-		vg_session_reset(c->sess);
+	if (c != NULL && name != NULL && value != NULL && vg_strcaseeq(name, "Authentication-Results")) {
+		c->ar_seen++;
+		if (c->nforged < MAX_FORGED &&
+		    vg_hdr_claims_authserv(value, vg_session_config(c->sess)->hostname))
+			c->forged[c->nforged++] = c->ar_seen;
+	}
+	return c != NULL && c->noreply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/** Forget the message's header bookkeeping. */
+static void message_done(struct conn *c)
+{
+	c->ar_seen = c->nforged = 0;
+	vg_session_reset(c->sess);
+}
+
+/**
+ * End of message: remove forged Authentication-Results (last first, so
+ * the indexes stay right), then put ours on top: Received-SPF, then
+ * Authentication-Results above it.
+ */
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct vstr ar, rspf;
+	int i;
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	read_macros(ctx, c->sess, VG_M_QUEUE_ID, VG_M_QUEUE_ID);
+	vstr_init(&ar, 4096);
+	vstr_init(&rspf, 4096);
+	vg_session_headers(c->sess, &ar, &rspf);
+	if (c->nforged > 0) {
+		for (i = c->nforged - 1; i >= 0 && c->can_change; i--)
+			if (smfi_chgheader(ctx, "Authentication-Results", c->forged[i], NULL) != MI_SUCCESS)
+				vg_log(LOG_WARNING, "smfi_chgheader failed: a forged Authentication-Results stays");
+		vg_session_log_note(c->sess, c->can_change ? "removed %d forged Authentication-Results header(s)" :
+		    "cannot remove %d forged Authentication-Results header(s): the MTA did not allow it", c->nforged);
+	}
+	if (c->can_add && rspf.len > 0 && smfi_insheader(ctx, 0, "Received-SPF", rspf.buf) != MI_SUCCESS)
+		vg_log(LOG_WARNING, "smfi_insheader Received-SPF failed");
+	if (c->can_add && ar.len > 0 && smfi_insheader(ctx, 0, "Authentication-Results", ar.buf) != MI_SUCCESS)
+		vg_log(LOG_WARNING, "smfi_insheader Authentication-Results failed");
+	vstr_free(&ar);
+	vstr_free(&rspf);
+	message_done(c);
 	return SMFIS_CONTINUE;
 }
 
@@ -273,7 +331,7 @@ static sfsistat cb_abort(SMFICTX *ctx)
 	struct conn *c = smfi_getpriv(ctx);
 
 	if (c != NULL)
-		vg_session_reset(c->sess);
+		message_done(c);
 	return SMFIS_CONTINUE;
 }
 
@@ -294,6 +352,7 @@ int vg_milter_register(void)
 		.xxfi_helo = cb_helo,
 		.xxfi_envfrom = cb_envfrom,
 		.xxfi_envrcpt = cb_envrcpt,
+		.xxfi_header = cb_header,
 		.xxfi_eom = cb_eom,
 		.xxfi_abort = cb_abort,
 		.xxfi_close = cb_close,
@@ -303,5 +362,6 @@ int vg_milter_register(void)
 #ifdef SMFIF_SETSYMLIST
 	desc.xxfi_flags |= SMFIF_SETSYMLIST;
 #endif
+	desc.xxfi_flags |= SMFIF_ADDHDRS | SMFIF_CHGHDRS;
 	return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
 }
