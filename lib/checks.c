@@ -21,6 +21,8 @@ static const char *const ssyntax[] = { "ok", "invalid", "null", NULL };
 static const char *const sdomain[] = { "exists", "nxdomain", "no-address", "null-mx", "tempfail", "skipped", NULL };
 static const char *const spoof[] = { "ok", "ours-unauthenticated", "not-owned-by-login", "foreign-from-trusted", NULL };
 static const char *const slist[] = { "none", "allowed", "blocked", NULL };
+static const char *const spf[] = { "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror",
+	"skipped", NULL };
 static const char *const coherence[] = { "same-host", "same-domain", "rdns-is-mx", "none", "tempfail", NULL };
 
 const struct vg_check_def vg_checks[VG_NCHECKS] = {
@@ -64,6 +66,10 @@ const struct vg_check_def vg_checks[VG_NCHECKS] = {
 	    "our domains only from trusted or authenticated clients; a login uses only its addresses" },
 	[VG_CK_SENDER_LIST] = { "sender_list", VG_STAGE_MAIL, slist,
 	    "the sender is in sender_allow or sender_block" },
+	[VG_CK_SPF_HELO] = { "spf_helo", VG_STAGE_HELO, spf,
+	    "SPF (RFC 7208) for the HELO identity" },
+	[VG_CK_SPF_MAILFROM] = { "spf_mailfrom", VG_STAGE_MAIL, spf,
+	    "SPF (RFC 7208) for the MAIL FROM identity (postmaster@HELO for <>)" },
 	[VG_CK_RHSBL_SENDER] = { "rhsbl_sender", VG_STAGE_MAIL, listed,
 	    "domain lists (rhsbl on=sender) list the sender domain" },
 };

@@ -38,6 +38,8 @@ enum vg_check_id {
 	VG_CK_SENDER_DOMAIN,   /**< the sender domain can receive mail (MX, else A/AAAA; null MX) */
 	VG_CK_SENDER_SPOOF,    /**< sender address vs. the client's standing and login */
 	VG_CK_SENDER_LIST,     /**< sender_allow / sender_block */
+	VG_CK_SPF_HELO,        /**< SPF for the HELO identity */
+	VG_CK_SPF_MAILFROM,    /**< SPF for the MAIL FROM identity */
 	VG_NCHECKS
 };
 
@@ -69,6 +71,8 @@ enum { VG_SDOM_EXISTS = 0, VG_SDOM_NXDOMAIN, VG_SDOM_NO_ADDRESS, VG_SDOM_NULL_MX
 enum { VG_SPOOF_OK = 0, VG_SPOOF_OURS_UNAUTH, VG_SPOOF_NOT_OWNED, VG_SPOOF_FOREIGN_TRUSTED };
 /** sender_list results. */
 enum { VG_SLIST_NONE = 0, VG_SLIST_ALLOWED, VG_SLIST_BLOCKED };
+/** spf_helo / spf_mailfrom results: RFC 7208's, in enum vg_spf_result order, then skipped. */
+enum { VG_SPFR_SKIPPED = 7 };
 /** helo_rdns results, best first. */
 enum { VG_COH_SAME_HOST = 0, VG_COH_SAME_DOMAIN, VG_COH_RDNS_IS_MX, VG_COH_NONE, VG_COH_TEMPFAIL };
 

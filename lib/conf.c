@@ -100,6 +100,7 @@ static const struct key schema[] = {
 	{ "trusted_any_sender",  K_BOOL,     F(trusted_any_sender),  "no" },
 	{ "header_authentication_results", K_BOOL, F(header_authentication_results), "yes" },
 	{ "header_received_spf", K_BOOL,     F(header_received_spf), "yes" },
+	{ "spf_skip_networks",   K_NETS,     F(spf_skip_networks),   NULL },
 	{ "rule",                K_RULE,     0,                      NULL },
 };
 
@@ -666,7 +667,7 @@ static int check_esc(const char *s, char cls)
 
 /** Known text macros. */
 static const char *const text_macros[] = { "rcpt", "sender", "client_addr", "client_name", "helo",
-	"rdns", "dnsbl", "dnsbl_txt", "dnswl", "rhsbl", "rhsbl_txt", "login", "sender_domain", NULL };
+	"rdns", "dnsbl", "dnsbl_txt", "dnswl", "rhsbl", "rhsbl_txt", "login", "sender_domain", "spf_exp", NULL };
 
 /** Validate a reply text template: printable ASCII, known %{macros}, %% for '%'. */
 static const char *check_text(const char *s)
@@ -694,7 +695,7 @@ static const char *check_text(const char *s)
 					found = 1;
 			if (!found)
 				return "unknown macro (known: rcpt, sender, client_addr, client_name, helo, rdns, "
-				    "dnsbl, dnsbl_txt, dnswl, rhsbl, rhsbl_txt, login, sender_domain)";
+				    "dnsbl, dnsbl_txt, dnswl, rhsbl, rhsbl_txt, login, sender_domain, spf_exp)";
 			i = j;
 		}
 	}

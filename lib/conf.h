@@ -132,6 +132,7 @@ struct vg_config {
 	int trusted_any_sender;           /**< trusted clients may use senders outside our domains */
 	int header_authentication_results; /**< add Authentication-Results at end of message */
 	int header_received_spf;          /**< add Received-SPF at end of message */
+	struct vg_netlist spf_skip_networks; /**< forwarders, secondary MX hosts: no SPF */
 
 	struct vg_rule *rules[VG_NSTAGES];
 	size_t nrules[VG_NSTAGES];

@@ -245,6 +245,10 @@ static int compute(struct vg_session *s, enum vg_check_id id)
 		return vg_check_helo_dns(s);
 	case VG_CK_HELO_RDNS:
 		return vg_check_helo_rdns(s);
+	case VG_CK_SPF_HELO:
+		return vg_check_spf_helo(s);
+	case VG_CK_SPF_MAILFROM:
+		return vg_check_spf_mailfrom(s);
 	case VG_CK_SENDER_SYNTAX:
 		return vg_check_sender_syntax(s);
 	case VG_CK_SENDER_DOMAIN:
@@ -324,6 +328,7 @@ static void expand_text(struct vg_session *s, const char *tpl, char *out, size_t
 	vstr_init(&v, outsz - 1);
 	for (p = tpl; *p; p++) {
 		const char *val = NULL, *end;
+		char spfexp[VG_SPF_EXP_MAX];
 		if (p[0] == '%' && p[1] == '%') {
 			vstr_addc(&v, '%');
 			p++;
@@ -353,13 +358,16 @@ static void expand_text(struct vg_session *s, const char *tpl, char *out, size_t
 			val = s->lres[3].names[0] ? s->lres[3].names : s->lres[2].names;
 		else if (strncmp(p, "%{rhsbl_txt}", 12) == 0)
 			val = s->lres[3].txt[0] ? s->lres[3].txt : s->lres[2].txt;
-		else if (strncmp(p, "%{login}", 8) == 0)
+		else if (strncmp(p, "%{spf_exp}", 10) == 0) {
+			vg_spf_explanation(s, spfexp, sizeof(spfexp));
+			val = spfexp;
+		} else if (strncmp(p, "%{login}", 8) == 0)
 			val = s->macros[VG_M_AUTH_AUTHEN];
 		else if (strncmp(p, "%{sender_domain}", 16) == 0)
 			val = s->sender_domain;
 		else if (strncmp(p, "%{rdns}", 7) == 0)
 			val = s->rdns_name[0] ? s->rdns_name : s->ptr_name;
-		vstr_add_clean(&v, val ? val : "", 128);
+		vstr_add_clean(&v, val ? val : "", 200);
 		p = end;
 	}
 	vg_clean_copy(out, outsz, v.buf);
@@ -658,6 +666,7 @@ void vg_session_reset(struct vg_session *s)
 	s->sender_domain[0] = '\0';
 	s->sender_addr[0] = '\0';
 	s->sender_ok = s->sender_null = 0;
+	s->spf_done[1] = 0;
 	s->rcpt_log[0] = '\0';
 	s->rcpt_ok = 0;
 	memset(&s->rcpt, 0, sizeof(s->rcpt));
@@ -672,11 +681,38 @@ void vg_session_headers(struct vg_session *s, struct vstr *ar, struct vstr *rspf
 {
 	static const char *const iprev[] = { "pass", "fail", "permerror", "temperror" };
 	struct vg_ar_method m[3];
-	int n = 0, r;
+	char hbuf[VG_DNS_NAME_MAX + 1], pm[VG_DNS_NAME_MAX + 16];
+	const char *helo;
+	int n = 0, r, mf, hl;
 
 	s->stage = VG_STAGE_RCPT;
 	s->deadline_ms = vg_dns_now_ms() + s->cfg->dns_budget_ms;
+	helo = vg_helo_name(s, hbuf, sizeof(hbuf));
+	snprintf(pm, sizeof(pm), "postmaster@%s", helo ? helo : "");
+	/* SPF as the rules saw it (computed now if no rule asked). */
+	mf = vg_session_check(s, VG_CK_SPF_MAILFROM);
+	hl = vg_session_check(s, VG_CK_SPF_HELO);
 	if (s->cfg->header_authentication_results) {
+		if (mf >= 0 && mf != VG_SPFR_SKIPPED && s->spf_done[1]) {
+			m[n].method = "spf";
+			m[n].result = vg_spf_result_name(s->spf[1].result);
+			m[n].ptype = "smtp";
+			m[n].property = "mailfrom";
+			m[n].value = s->sender_null ? pm : s->sender_addr;
+			m[n].value_is_mailbox = 1;
+			m[n].comment = NULL;
+			n++;
+		}
+		if (hl >= 0 && hl != VG_SPFR_SKIPPED && s->spf_done[0] && helo != NULL) {
+			m[n].method = "spf";
+			m[n].result = vg_spf_result_name(s->spf[0].result);
+			m[n].ptype = "smtp";
+			m[n].property = "helo";
+			m[n].value = helo;
+			m[n].value_is_mailbox = 0;
+			m[n].comment = NULL;
+			n++;
+		}
 		if (s->have_ip && (r = vg_session_check(s, VG_CK_RDNS)) >= 0 && r <= VG_RDNS_TEMPFAIL) {
 			/* RFC 8601 2.7.3: no PTR (NXDOMAIN) is a permanent error. */
 			m[n].method = "iprev";
@@ -690,7 +726,15 @@ void vg_session_headers(struct vg_session *s, struct vstr *ar, struct vstr *rspf
 		}
 		vg_hdr_auth_results(ar, s->cfg->hostname, m, n);
 	}
-	(void)rspf;
+	/* Received-SPF for the identity that decides: MAIL FROM, else HELO. */
+	if (s->cfg->header_received_spf) {
+		int which = mf >= 0 && mf != VG_SPFR_SKIPPED && s->spf_done[1] ? 1 :
+		    hl >= 0 && hl != VG_SPFR_SKIPPED && s->spf_done[0] ? 0 : -1;
+		if (which >= 0)
+			vg_hdr_received_spf(rspf, vg_spf_result_name(s->spf[which].result), s->cfg->hostname, s->addr,
+			    s->sender_null ? "<>" : s->sender_addr, helo ? helo : s->helo, which ? "mailfrom" : "helo",
+			    s->spf[which].domain);
+	}
 }
 
 void vg_session_log_note(struct vg_session *s, const char *fmt, ...)

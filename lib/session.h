@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "dns.h"
 #include "policy.h"
+#include "spf.h"
 
 #define NOT_COMPUTED (-2)
 #define LOGVAL_MAX   256   /**< longest client value copied into a log line or reply */
@@ -62,6 +63,8 @@ struct vg_session {
 	char rdns_name[VG_DNS_NAME_MAX + 1]; /**< first forward-confirmed PTR name, "" if none */
 	char ptr_name[VG_DNS_NAME_MAX + 1];  /**< first PTR name, "" if none */
 	struct vg_listres lres[4];           /**< by check: dnsbl, dnswl, rhsbl_helo, rhsbl_sender */
+	struct vg_spf_outcome spf[2];        /**< SPF of the HELO [0] and MAIL FROM [1] identities */
+	int spf_done[2];                     /**< spf[i] holds an evaluation */
 };
 
 /** The connection's DNS batch, created on first use (NULL when out of memory). */
@@ -104,6 +107,14 @@ int vg_check_sender_domain(struct vg_session *s);
 int vg_check_sender_spoof(struct vg_session *s);
 /** The sender_list check. */
 int vg_check_sender_list(struct vg_session *s);
+
+/* spfcheck.c */
+/** The spf_helo check. */
+int vg_check_spf_helo(struct vg_session *s);
+/** The spf_mailfrom check. */
+int vg_check_spf_mailfrom(struct vg_session *s);
+/** The text for %{spf_exp}: the domain's explanation, or a default, sanitised. */
+void vg_spf_explanation(struct vg_session *s, char *out, size_t outsz);
 
 /* dnsbl.c */
 /** Start the list lookups known at this stage. */

@@ -35,8 +35,8 @@ send 192.0.2.10 \
 	--add-header "Authentication-Results: other.example.net; spf=fail smtp.mailfrom=x@clean.test"
 ar=$(printf '%s\n' "$HDRS" | grep -i '^Authentication-Results:')
 is "$(printf '%s\n' "$ar" | head -1)" \
-	"Authentication-Results: mx.example.org; iprev=pass policy.iprev=192.0.2.10 (mail.good.test)" \
-	"our Authentication-Results comes first, with iprev=pass and the confirmed name"
+	"Authentication-Results: mx.example.org; spf=none smtp.mailfrom=$M@clean.test; spf=none smtp.helo=client.example.net; iprev=pass policy.iprev=192.0.2.10 (mail.good.test)" \
+	"our Authentication-Results comes first: spf for both identities, iprev=pass with the confirmed name"
 is "$(printf '%s\n' "$ar" | grep -ci 'mx\.example\.org')" 1 "every forged Authentication-Results claiming mx.example.org is gone (case, dot, comment, quotes)"
 printf '%s\n' "$ar" | grep -q '^Authentication-Results: other.example.net; spf=fail'
 ok $? "another server's Authentication-Results is kept"
@@ -47,13 +47,45 @@ ok $(( ! $? )) "headers hold printable ASCII only"
 
 send 192.0.2.12
 like "$(printf '%s\n' "$HDRS" | grep -i '^Authentication-Results:' | head -1)" \
-	'^Authentication-Results: mx\.example\.org; iprev=permerror policy\.iprev=192\.0\.2\.12$' "no PTR: iprev=permerror"
+	'^Authentication-Results: mx\.example\.org; .*; iprev=permerror policy\.iprev=192\.0\.2\.12$' "no PTR: iprev=permerror"
 send 192.0.2.11
 like "$(printf '%s\n' "$HDRS" | grep -i '^Authentication-Results:' | head -1)" \
-	'^Authentication-Results: mx\.example\.org; iprev=fail policy\.iprev=192\.0\.2\.11 \(liar\.good\.test\)$' "PTR that does not confirm: iprev=fail"
+	'^Authentication-Results: mx\.example\.org; .*; iprev=fail policy\.iprev=192\.0\.2\.11 \(liar\.good\.test\)$' "PTR that does not confirm: iprev=fail"
 send 2001:db8::10
 like "$(printf '%s\n' "$HDRS" | grep -i '^Authentication-Results:' | head -1)" \
-	'^Authentication-Results: mx\.example\.org; iprev=pass policy\.iprev="2001:db8::10" \(mail6\.good\.test\)$' "IPv6: the address is quoted"
+	'^Authentication-Results: mx\.example\.org; .*; iprev=pass policy\.iprev="2001:db8::10" \(mail6\.good\.test\)$' "IPv6: the address is quoted"
+
+# SPF in the headers, and the shipped SPF rules' replies.
+send 192.0.2.10 --from "x@pass.spf.test" --helo mail.good.test
+like "$(printf '%s\n' "$HDRS" | grep -i '^Authentication-Results:' | head -1)" \
+	'^Authentication-Results: mx\.example\.org; spf=pass smtp\.mailfrom=x@pass\.spf\.test; spf=none smtp\.helo=mail\.good\.test; iprev=pass ' \
+	"SPF pass for MAIL FROM in Authentication-Results"
+is "$(printf '%s\n' "$HDRS" | grep -i '^Received-SPF:' | head -1)" \
+	'Received-SPF: pass (mx.example.org: domain pass.spf.test designates 192.0.2.10 as permitted sender) client-ip=192.0.2.10; envelope-from="x@pass.spf.test"; helo=mail.good.test; receiver=mx.example.org; identity=mailfrom;' \
+	"Received-SPF per RFC 7208 9.1"
+send 192.0.2.10 --from "x@softfail.spf.test"
+like "$(printf '%s\n' "$HDRS" | grep -i '^Received-SPF:' | head -1)" '^Received-SPF: softfail ' "softfail is accepted, and recorded"
+send 192.0.2.10 --from "<>" --helo pass.spf.test
+like "$(printf '%s\n' "$HDRS" | grep -i '^Authentication-Results:' | head -1)" \
+	'spf=pass smtp\.mailfrom=postmaster@pass\.spf\.test; spf=pass smtp\.helo=pass\.spf\.test' "null sender: postmaster@HELO is checked"
+marker
+swaks_to --via-proxy 192.0.2.10 --from "x@exp.spf.test" --to user@example.org --body "marker $M"
+like "$(sw_reply '^RCPT TO:')" '^550 5\.7\.23 <x@exp\.spf\.test>: Mail from x@exp\.spf\.test via 192\.0\.2\.10 is not allowed by exp\.spf\.test' \
+	"SPF fail: 550 5.7.23 with the domain's explanation"
+marker
+swaks_to --via-proxy 192.0.2.10 --from "x@fail.spf.test" --to postmaster@example.org --body "marker $M"
+like "$(sw_reply '^RCPT TO:')" '^250 ' "SPF fail: postmaster still reachable"
+marker
+swaks_to --via-proxy 192.0.2.10 --from "x@fail.spf.test" --to user@example.org --body "marker $M" \
+	--add-header "X: y"
+like "$(sw_reply '^RCPT TO:')" '^550 5\.7\.23 <x@fail\.spf\.test>: SPF: fail\.spf\.test does not designate 192\.0\.2\.10 as permitted sender$' \
+	"SPF fail without explanation: the default text"
+marker
+swaks_to --from "x@example.org" --to user@example.org --body "marker $M"
+MSG=$(message "$M"); HDRS=$(headers "$MSG")
+like "$(printf '%s\n' "$HDRS" | grep -i '^Authentication-Results:' | head -1)" '^Authentication-Results: mx\.example\.org; iprev=' "a trusted client: no SPF evaluated"
+printf '%s\n' "$HDRS" | grep -qi '^Received-SPF:'
+ok $(( ! $? )) "a trusted client: no Received-SPF"
 
 # Switched off: nothing added, forgeries still removed.
 stop_vigie
