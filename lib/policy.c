@@ -751,3 +751,19 @@ void vg_session_log_note(struct vg_session *s, const char *fmt, ...)
 	vg_clean_copy(name, sizeof(name), s->name);
 	vg_log(LOG_INFO, "%s: info: END-OF-MESSAGE from %s[%s]: %s", qid, name, s->addr, msg);
 }
+
+int vg_session_spf(const struct vg_session *s, int identity, struct vg_spf_detail *out)
+{
+	const struct vg_spf_outcome *o;
+
+	if (identity < 0 || identity > 1 || !s->spf_done[identity])
+		return 0;
+	o = &s->spf[identity];
+	out->result = vg_spf_result_name(o->result);
+	vg_clean_copy(out->domain, sizeof(out->domain), o->domain);
+	vg_clean_copy(out->problem, sizeof(out->problem), o->problem);
+	vg_clean_copy(out->explanation, sizeof(out->explanation), o->explanation);
+	out->dns_terms = o->dns_terms;
+	out->void_lookups = o->void_lookups;
+	return 1;
+}

@@ -88,6 +88,16 @@ int vg_session_check(struct vg_session *s, enum vg_check_id id);
  * identities) and the Received-SPF value.  An empty vstr: do not add it.
  */
 void vg_session_headers(struct vg_session *s, struct vstr *auth_results, struct vstr *received_spf);
+/** What an SPF evaluation found, sanitised for printing. */
+struct vg_spf_detail {
+	const char *result;       /**< RFC 7208 result name */
+	char domain[256];
+	char problem[128];
+	char explanation[256];
+	int dns_terms, void_lookups;
+};
+/** The SPF evaluation of identity 0 (HELO) or 1 (MAIL FROM), if one was made; 0 if none. */
+int vg_session_spf(const struct vg_session *s, int identity, struct vg_spf_detail *out);
 /** Log a line about the current message, prefixed with its queue ID and client. */
 void vg_session_log_note(struct vg_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** The connection's DNS lookups so far (NULL if none), for explain. */

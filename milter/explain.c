@@ -203,6 +203,32 @@ static void print_dns(const struct vg_session *s, const char *stage, size_t *don
 	}
 }
 
+/** Print the SPF evaluations of the session (what spf_helo/spf_mailfrom found). */
+static void print_spf(struct vg_session *s, enum fmt f)
+{
+	static const char *const ident[2] = { "helo", "mailfrom" };
+	struct vg_spf_detail dt;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!vg_session_spf(s, i, &dt))
+			continue;
+		if (f == FMT_KV) {
+			printf("spf identity=%s result=%s", ident[i], dt.result);
+			kv("domain", dt.domain);
+			printf(" dns_terms=%d void_lookups=%d", dt.dns_terms, dt.void_lookups);
+			kv("problem", dt.problem);
+			kv("explanation", dt.explanation);
+			putchar('\n');
+		} else {
+			printf("  spf:      %s=%s for %s (%d DNS terms, %d void lookups)%s%s%s%s\n", ident[i], dt.result,
+			    dt.domain[0] ? dt.domain : "-", dt.dns_terms, dt.void_lookups,
+			    dt.problem[0] ? "; " : "", dt.problem, dt.explanation[0] ? "; explanation: " : "",
+			    dt.explanation);
+		}
+	}
+}
+
 /** Print the DNS totals of a session. */
 static void print_dns_summary(const struct vg_session *s, enum fmt f)
 {
@@ -308,6 +334,7 @@ static int run_session(struct vg_session *s, const struct explain_args *a, enum 
 		vg_session_mail(s, path, params, &d);
 	}
 	end_stage(s, VG_STAGE_MAIL, &d, &done, f, &status);
+	print_spf(s, f);
 
 	for (i = 0; i < a->nrcpt; i++) {
 		char path[1200];

@@ -47,6 +47,19 @@ vigie_log_grep "warn: MAIL from [^ ]*\[192\.0\.2\.12\]: HELO name <nonexistent\.
 ok $? "the HELO NXDOMAIN warning is logged"
 vigie_log_grep "warn: MAIL from [^ ]*\[192\.0\.2\.12\]: client \[192\.0\.2\.12\] has no forward-confirmed reverse DNS.*rule=fcrdns" >/dev/null
 ok $? "the FCrDNS warning is logged"
+# Senders (the shipped sender rules; the test login alice@example.org owns @example.org).
+AUTH=(--auth PLAIN --auth-user "$PF_SASL_USER@$PF_SASL_REALM" --auth-password "$PF_SASL_PASSWORD")
+FROM=someone@example.org refused "outsider sending as one of our domains" user@example.org \
+	'^550 5\.7\.1 <someone@example\.org>: Sender address rejected: not logged in$' "${P[@]}" 192.0.2.10
+FROM=someone@example.org accepted "authenticated, sending as its own domain" user@foreign.example "${P[@]}" 192.0.2.10 "${AUTH[@]}"
+FROM=someone@clean.test refused "authenticated, sending as an address it does not own" user@foreign.example \
+	'^553 5\.7\.1 <someone@clean\.test>: Sender address rejected: not owned by user alice@example\.org$' "${P[@]}" 192.0.2.10 "${AUTH[@]}"
+FROM=someone@clean.test refused "trusted client, foreign sender" user@foreign.example \
+	'^553 5\.7\.1 <someone@clean\.test>: Sender address rejected: not one of our domains$'
+FROM=someone@nonexistent.good.test refused "sender domain does not exist" user@example.org \
+	'^550 5\.1\.8 <someone@nonexistent\.good\.test>: Sender address rejected: Domain not found$' "${P[@]}" 192.0.2.10
+FROM=someone@nullmx.test refused "sender domain with a null MX" user@example.org \
+	'^550 5\.7\.27 ' "${P[@]}" 192.0.2.10
 refused "a list that cannot be asked" user@example.org '^451 4\.4\.3 DNS list lookup failed, try again later$' "${P[@]}" 192.0.2.33
 no_refused_kept
 
