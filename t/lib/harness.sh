@@ -41,11 +41,13 @@ trap 'exit 1' INT TERM HUP
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/vigie-test.XXXXXX") || bail "mktemp failed"
 chmod 755 "$T_TMP"
 
-# free_port: print a TCP port on 127.0.0.1 nobody listens on now.
+# free_port: print a TCP port on 127.0.0.1 nobody listens on now, below the
+# kernel's ephemeral range (32768 and up), so no outgoing connection takes it
+# between the pick and the bind.
 free_port() {
 	_i=0
 	while [ $_i -lt 200 ]; do
-		_p=$(( 20000 + ( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ) ))
+		_p=$(( 20000 + ( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12768 ) ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$_p") 2>/dev/null; then
 			case " $T_PORTS_USED " in *" $_p "*) ;; *) T_PORTS_USED="$T_PORTS_USED $_p"; echo "$_p"; return 0;; esac
 		fi
