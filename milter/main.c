@@ -211,10 +211,54 @@ static double now_s(void)
  * transaction; so the main thread takes SIGTERM/SIGINT itself, tempfails
  * new connections, lets the open ones finish (at most shutdown_timeout
  * seconds; a second signal cuts it short), and only then stops libmilter.
+ * SIGHUP reloads the configuration (libmilter would take it as a stop).
  * The main thread is the one Linux hands a process signal to while it
  * waits for it, ahead of libmilter's signal thread.
  */
-static int run_milter(const struct vg_config *cfg)
+/** Where the configuration comes from, for reloads. */
+struct conf_source {
+	const char *path;
+	const char *const *overrides;
+	const struct vg_config *startup;   /**< the config the daemon started with */
+};
+
+/**
+ * SIGHUP: build a new configuration from the same file and -o overrides.
+ * On success it becomes the one new connections take (connections in
+ * flight keep theirs); on error every problem is logged and the running
+ * configuration stays.  What only takes effect at start (socket, user,
+ * log destination, DNS cache size) is kept from the start, with a warning.
+ */
+static void reload(const struct conf_source *src)
+{
+	struct vg_cfgerr errs;
+	struct vg_config *cfg;
+	const struct vg_config *old = src->startup;
+
+	vg_cfgerr_init(&errs);
+	cfg = vg_config_load(src->path, src->overrides, &errs);
+	if (cfg == NULL) {
+		char *line, *save = NULL;
+		for (line = strtok_r(errs.text.buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+			vg_log(LOG_ERR, "reload: %s", line);
+		vg_log(LOG_ERR, "reload: %d error%s in %s; the running configuration stays", errs.count,
+		    errs.count == 1 ? "" : "s", src->path);
+		vg_cfgerr_free(&errs);
+		return;
+	}
+	vg_cfgerr_free(&errs);
+	if (strcmp(cfg->socket, old->socket) != 0 || strcmp(cfg->log, old->log) != 0 ||
+	    (cfg->user == NULL) != (old->user == NULL) || (cfg->user && strcmp(cfg->user, old->user) != 0) ||
+	    cfg->dns_cache_size != old->dns_cache_size || cfg->log_level != old->log_level)
+		vg_log(LOG_WARNING, "reload: socket, user, log, log_level and dns_cache_size take effect only at the next start");
+	vg_milter_set_config(cfg);
+	vg_log(LOG_INFO, "reload: %s loaded (mode=%s, %zu+%zu+%zu+%zu rules)", src->path,
+	    cfg->dry_run ? "dry-run" : "enforce", cfg->nrules[VG_STAGE_CONNECT], cfg->nrules[VG_STAGE_HELO],
+	    cfg->nrules[VG_STAGE_MAIL], cfg->nrules[VG_STAGE_RCPT]);
+	vg_config_unref(cfg);
+}
+
+static int run_milter(const struct vg_config *cfg, const struct conf_source *src)
 {
 	struct milter_run run;
 	pthread_t tid;
@@ -239,7 +283,7 @@ static int run_milter(const struct vg_config *cfg)
 			continue;
 		if (sig != SIGHUP)
 			break;
-		vg_log(LOG_WARNING, "SIGHUP: configuration reload is not implemented yet; ignored");
+		reload(src);
 	}
 	if (sig != SIGUSR2) {
 		struct timespec tick = { 0, 100 * 1000 * 1000 };
@@ -394,7 +438,10 @@ int main(int argc, char **argv)
 	vg_milter_set_config(cfg);
 	vg_log(LOG_INFO, "vigie %s starting: socket=%s config=%s mode=%s", PACKAGE_VERSION,
 	    cfg->socket, cfg->path, cfg->dry_run ? "dry-run" : "enforce");
-	rc = run_milter(cfg);
+	{
+		struct conf_source src = { conf, overrides, cfg };
+		rc = run_milter(cfg, &src);
+	}
 	vg_log(LOG_INFO, "vigie stopped (%s)", rc == MI_SUCCESS ? "normal" : "libmilter error");
 	vg_milter_set_config(NULL);
 	if (upath != NULL)
