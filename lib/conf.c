@@ -101,6 +101,7 @@ static const struct key schema[] = {
 	{ "header_authentication_results", K_BOOL, F(header_authentication_results), "yes" },
 	{ "header_received_spf", K_BOOL,     F(header_received_spf), "yes" },
 	{ "spf_skip_networks",   K_NETS,     F(spf_skip_networks),   NULL },
+	{ "stats_listen",        K_STR,      F(stats_listen),        NULL },
 	{ "rule",                K_RULE,     0,                      NULL },
 };
 

@@ -133,6 +133,7 @@ struct vg_config {
 	int header_authentication_results; /**< add Authentication-Results at end of message */
 	int header_received_spf;          /**< add Received-SPF at end of message */
 	struct vg_netlist spf_skip_networks; /**< forwarders, secondary MX hosts: no SPF */
+	char *stats_listen;               /**< "host:port" of the Prometheus endpoint; NULL: none */
 
 	struct vg_rule *rules[VG_NSTAGES];
 	size_t nrules[VG_NSTAGES];

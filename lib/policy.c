@@ -17,6 +17,7 @@
 #include "log.h"
 #include "policy.h"
 #include "session.h"
+#include "stats.h"
 #include "util.h"
 
 static const char *const macro_names[VG_NMACROS] = {
@@ -97,8 +98,27 @@ struct vg_session *vg_session_new(struct vg_config *cfg)
 
 void vg_session_free(struct vg_session *s)
 {
+	size_t i, n;
+	unsigned long sent = 0, cached = 0, timeouts = 0, temp = 0;
+
 	if (s == NULL)
 		return;
+	/* The connection's DNS work, into the process-wide counters. */
+	n = s->dns ? vg_dns_count(s->dns) : 0;
+	for (i = 0; i < n; i++) {
+		struct vg_dns_trace t;
+		vg_dns_trace(s->dns, i, &t);
+		sent += (unsigned long)t.queries_sent;
+		cached += (unsigned long)t.from_cache;
+		if (t.answer != NULL && t.answer->status == VG_DNS_TEMPFAIL) {
+			if (strcmp(t.answer->why, "timeout") == 0)
+				timeouts++;
+			else
+				temp++;
+		}
+	}
+	if (n > 0)
+		vg_stats_dns(n, sent, cached, timeouts, temp);
 	vg_dns_batch_free(s->dns);
 	vg_config_unref(s->cfg);
 	free(s);
@@ -271,8 +291,10 @@ int vg_session_check(struct vg_session *s, enum vg_check_id id)
 {
 	if ((unsigned)id >= VG_NCHECKS || vg_checks[id].results == NULL || vg_checks[id].stage > s->stage)
 		return -1;
-	if (s->cache[id] == NOT_COMPUTED)
+	if (s->cache[id] == NOT_COMPUTED) {
 		s->cache[id] = compute(s, id);
+		vg_stats_check(id, s->cache[id]);
+	}
 	return s->cache[id];
 }
 
@@ -471,15 +493,18 @@ static void finish(struct vg_session *s, struct vg_decision *d, int log_accept)
 		if (d->text[0] == '\0')
 			vg_strlcpy(d->text, cls == 5 ? "Rejected by local policy" : "Try again later", sizeof(d->text));
 		if (s->cfg->dry_run && !d->floor) {
+			vg_stats_decision(d->stage, cls == 5 ? "would-reject" : "would-tempfail", d->rule);
 			log_line(s, cls == 5 ? "would reject" : "would tempfail", d, 1);
 			d->dry_run = 1;
 			d->action = VG_ACT_ACCEPT;
 			return;
 		}
+		vg_stats_decision(d->stage, cls == 5 ? "reject" : "tempfail", d->rule);
 		log_line(s, cls == 5 ? "reject" : "tempfail", d, 1);
 		return;
 	}
 	d->action = VG_ACT_ACCEPT;
+	vg_stats_decision(d->stage, "accept", d->rule);
 	if (log_accept)
 		log_line(s, "accept", d, 0);
 }

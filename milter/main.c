@@ -28,6 +28,7 @@
 #include "dns.h"
 #include "log.h"
 #include "milter.h"
+#include "stats.h"
 #include "util.h"
 
 #define EXIT_CONFIG 78   /* EX_CONFIG */
@@ -270,6 +271,7 @@ static int run_milter(const struct vg_config *cfg, const struct conf_source *src
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	run.main_thread = pthread_self();
@@ -281,6 +283,10 @@ static int run_milter(const struct vg_config *cfg, const struct conf_source *src
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
+		if (sig == SIGUSR1) {
+			vg_stats_log();
+			continue;
+		}
 		if (sig != SIGHUP)
 			break;
 		reload(src);
@@ -436,6 +442,8 @@ int main(int argc, char **argv)
 	/* One DNS cache for every connection (bounded in entries and memory). */
 	vg_dns_cache_init((size_t)cfg->dns_cache_size, 64u * 1024 * 1024, 86400);
 	vg_milter_set_config(cfg);
+	if (vg_stats_http_start(cfg->stats_listen) < 0)
+		return EXIT_CONFIG;
 	vg_log(LOG_INFO, "vigie %s starting: socket=%s config=%s mode=%s", PACKAGE_VERSION,
 	    cfg->socket, cfg->path, cfg->dry_run ? "dry-run" : "enforce");
 	{
@@ -443,6 +451,7 @@ int main(int argc, char **argv)
 		rc = run_milter(cfg, &src);
 	}
 	vg_log(LOG_INFO, "vigie stopped (%s)", rc == MI_SUCCESS ? "normal" : "libmilter error");
+	vg_stats_http_stop();
 	vg_milter_set_config(NULL);
 	if (upath != NULL)
 		unlink(upath);

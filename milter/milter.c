@@ -16,8 +16,11 @@
 
 #include <libmilter/mfapi.h>
 
+#include <time.h>
+
 #include "headers.h"
 #include "log.h"
+#include "stats.h"
 #include "milter.h"
 #include "policy.h"
 #include "util.h"
@@ -93,6 +96,7 @@ static struct conn *conn_get(SMFICTX *ctx)
 		return NULL;
 	}
 	c->draining = __atomic_load_n(&draining, __ATOMIC_ACQUIRE);
+	vg_stats_connection();
 	__atomic_add_fetch(&conns_active, 1, __ATOMIC_ACQ_REL);
 	return c;
 }
@@ -140,6 +144,22 @@ static sfsistat reply(SMFICTX *ctx, struct conn *c, enum vg_stage st, const stru
 	if (smfi_setreply(ctx, code, (char *)d->esc, text) != MI_SUCCESS)
 		vg_log(LOG_WARNING, "smfi_setreply failed; the MTA gives its default reply");
 	return d->action == VG_ACT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+/** Microseconds on CLOCK_MONOTONIC. */
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/** Record a callback's duration and pass its status through. */
+static sfsistat timed(enum vg_timed t, long long t0, sfsistat st)
+{
+	vg_stats_latency(t, now_us() - t0);
+	return st;
 }
 
 /** Status for a connection we cannot serve (out of memory): try again later. */
@@ -196,6 +216,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 /** CONNECT: the client address comes from the socket address libmilter gives. */
 static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
+	long long t0 = now_us();
 	struct conn *c = conn_get(ctx);
 	struct vg_decision d;
 	char addr[INET6_ADDRSTRLEN + 1];
@@ -227,24 +248,26 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		hostname = NULL;
 	read_macros(ctx, c->sess, VG_M_DAEMON_NAME, VG_M_CLIENT_PTR);
 	vg_session_connect(c->sess, ap, hostname, &d);
-	return reply(ctx, c, VG_STAGE_CONNECT, &d);
+	return timed(VG_TIME_CONNECT, t0, reply(ctx, c, VG_STAGE_CONNECT, &d));
 }
 
 /** HELO/EHLO. */
 static sfsistat cb_helo(SMFICTX *ctx, char *helo)
 {
+	long long t0 = now_us();
 	struct conn *c = conn_get(ctx);
 	struct vg_decision d;
 
 	if (c == NULL)
 		return no_context();
 	vg_session_helo(c->sess, helo, &d);
-	return reply(ctx, c, VG_STAGE_HELO, &d);
+	return timed(VG_TIME_HELO, t0, reply(ctx, c, VG_STAGE_HELO, &d));
 }
 
 /** MAIL FROM: read the transaction's macros (auth, TLS, queue ID). */
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 {
+	long long t0 = now_us();
 	struct conn *c = conn_get(ctx);
 	struct vg_decision d;
 
@@ -253,12 +276,13 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	read_macros(ctx, c->sess, VG_M_QUEUE_ID, VG_M_CERT_ISSUER);
 	vg_session_mail(c->sess, argv && argv[0] ? argv[0] : "",
 	    argv && argv[0] ? (const char *const *)argv + 1 : NULL, &d);
-	return reply(ctx, c, VG_STAGE_MAIL, &d);
+	return timed(VG_TIME_MAIL, t0, reply(ctx, c, VG_STAGE_MAIL, &d));
 }
 
 /** RCPT TO: the stage where vigie gives its replies. */
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 {
+	long long t0 = now_us();
 	struct conn *c = conn_get(ctx);
 	struct vg_decision d;
 
@@ -267,7 +291,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	read_macros(ctx, c->sess, VG_M_QUEUE_ID, VG_M_QUEUE_ID);
 	vg_session_rcpt(c->sess, argv && argv[0] ? argv[0] : "",
 	    argv && argv[0] ? (const char *const *)argv + 1 : NULL, &d);
-	return reply(ctx, c, VG_STAGE_RCPT, &d);
+	return timed(VG_TIME_RCPT, t0, reply(ctx, c, VG_STAGE_RCPT, &d));
 }
 
 /** A header field: note the Authentication-Results fields that claim our authserv-id. */
@@ -298,6 +322,7 @@ static void message_done(struct conn *c)
  */
 static sfsistat cb_eom(SMFICTX *ctx)
 {
+	long long t0 = now_us();
 	struct conn *c = smfi_getpriv(ctx);
 	struct vstr ar, rspf;
 	int i;
@@ -322,7 +347,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	vstr_free(&ar);
 	vstr_free(&rspf);
 	message_done(c);
-	return SMFIS_CONTINUE;
+	return timed(VG_TIME_EOM, t0, SMFIS_CONTINUE);
 }
 
 /** Abort (RSET, or the MTA gave up on the message): forget the transaction. */

@@ -21,6 +21,11 @@ int vg_milter_active(void);
 /** Start stopping: connections opened from now on are tempfailed at CONNECT. */
 void vg_milter_drain(void);
 
+/** Start the statistics HTTP endpoint on "addr:port" (NULL or "": none); -1 on error. */
+int vg_stats_http_start(const char *spec);
+/** Stop it. */
+void vg_stats_http_stop(void);
+
 /** The explain sub-command; returns the process exit status. */
 int vg_explain_main(int argc, char **argv);
 
