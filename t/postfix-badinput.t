@@ -131,14 +131,7 @@ ok $? "afterwards: the message is delivered"
 pf_wait_queue_empty 10
 ok $? "the queue is empty"
 no_refused_kept
-kill -0 "$VIGIE_PID" 2>/dev/null
-ok $? "vigie is still running"
-if grep -aqiE 'fatal|panic|assert|out of memory' "$VIGIE_LOG" "$VIGIE_OUT"; then
-	ok 1 "vigie logged no fatal error"
-	grep -aiE 'fatal|panic|assert|out of memory' "$VIGIE_LOG" "$VIGIE_OUT" | sed 's/^/# /'
-else
-	ok 0 "vigie logged no fatal error"
-fi
+vigie_healthy
 # Control characters and non-ASCII never reach the log as they are.
 if LC_ALL=C grep -aq '[^[:print:][:space:]]' "$VIGIE_LOG"; then
 	ok 1 "vigie's log holds only printable ASCII"

@@ -205,13 +205,6 @@ ok $? "the queue is empty"
 leaked=""
 for m in $REJECTED; do sm_sink_has "$m" && leaked="$leaked $m"; done
 is "$leaked" "" "no refused message reached the sink ($(echo "$REJECTED" | wc -w) checked)"
-kill -0 "$VIGIE_PID" 2>/dev/null
-ok $? "vigie is still running"
-if grep -aqiE 'fatal|panic|assert|out of memory' "$VIGIE_LOG" "$VIGIE_OUT"; then
-	ok 1 "vigie logged no fatal error"
-	grep -aiE 'fatal|panic|assert|out of memory' "$VIGIE_LOG" "$VIGIE_OUT" | sed 's/^/# /'
-else
-	ok 0 "vigie logged no fatal error"
-fi
+vigie_healthy
 
 done_testing

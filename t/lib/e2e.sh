@@ -65,3 +65,15 @@ no_refused_kept() {
 	done
 	is "$_leaked" "" "no refused message reached the queue or the sink ($(echo "$REJECTED" | wc -w) checked)"
 }
+
+# vigie_healthy: two test points: vigie still runs, and logged nothing fatal.
+vigie_healthy() {
+	kill -0 "$VIGIE_PID" 2>/dev/null
+	ok $? "vigie is still running"
+	if grep -aqiE 'fatal|panic|assert|out of memory' "$VIGIE_LOG" "$VIGIE_OUT"; then
+		ok 1 "vigie logged no fatal error"
+		grep -aiE 'fatal|panic|assert|out of memory' "$VIGIE_LOG" "$VIGIE_OUT" | sed 's/^/# /'
+	else
+		ok 0 "vigie logged no fatal error"
+	fi
+}
