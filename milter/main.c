@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -313,20 +314,49 @@ static int run_milter(const struct vg_config *cfg, const struct conf_source *src
 	return run.rc;
 }
 
-/** Detach from the terminal: fork, new session, stdio to /dev/null. */
+static int ready_fd = -1;   /**< daemon mode: tells the waiting parent we are up */
+
+/**
+ * Detach from the terminal: fork and start a new session.  The parent waits
+ * until the child says it is ready (daemon_ready: pidfile written,
+ * privileges dropped) and exits 0; if the child fails first, the parent
+ * exits with the child's status, and the child's messages, still on the
+ * terminal, say why.  So a service manager sees a failure as one.
+ */
 static int daemonize(void)
 {
-	pid_t pid = fork();
-	int fd;
+	int p[2], st;
+	pid_t pid;
+	char c;
 
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
 	if (pid < 0)
 		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) == 1)
+			_exit(0);
+		if (waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+			_exit(WEXITSTATUS(st) ? WEXITSTATUS(st) : 1);
+		_exit(1);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+	if (setsid() < 0 || chdir("/") < 0)
 		return -1;
-	if (chdir("/") < 0)
-		return -1;
+	return 0;
+}
+
+/** Daemon mode: stdio to /dev/null and tell the parent we are up. */
+static void daemon_ready(void)
+{
+	int fd;
+
+	if (ready_fd < 0)
+		return;
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, 0);
@@ -335,7 +365,10 @@ static int daemonize(void)
 		if (fd > 2)
 			close(fd);
 	}
-	return 0;
+	if (write(ready_fd, "", 1) != 1)
+		vg_log(LOG_WARNING, "cannot tell the starting process we are up");
+	close(ready_fd);
+	ready_fd = -1;
 }
 
 int main(int argc, char **argv)
@@ -444,6 +477,7 @@ int main(int argc, char **argv)
 	vg_milter_set_config(cfg);
 	if (vg_stats_http_start(cfg->stats_listen) < 0)
 		return EXIT_CONFIG;
+	daemon_ready();
 	vg_log(LOG_INFO, "vigie %s starting: socket=%s config=%s mode=%s", PACKAGE_VERSION,
 	    cfg->socket, cfg->path, cfg->dry_run ? "dry-run" : "enforce");
 	{

@@ -74,9 +74,18 @@ is "$(ps -o user= -p "$VIGIE_PID" | tr -d ' ')" root "run_as_root yes: stays roo
 stop_vigie
 like "$(cat "$T_TMP/seven.log")" "running as root \(run_as_root yes\)" "and warns about it"
 
-# Daemon mode: the parent returns, the daemon's pid is in the pidfile.
+# Daemon mode: a failure after the fork still reaches the starting process.
+out=$("$VIGIE" -c "$CONF" -o "socket=unix:$RUN/f.sock" -o user=no-such-user-vigie -o "pidfile=$RUN/f.pid" 2>&1)
+rc=$?
+[ "$rc" -ne 0 ]
+ok $? "daemon mode, unknown user: the starting process fails too (exit $rc)"
+like "$out" "no-such-user-vigie: no such user" "... with the daemon's message"
+
+# Daemon mode: the parent returns once the daemon's pid is in the pidfile.
 "$VIGIE" -c "$CONF" -o "socket=unix:$RUN/d.sock" -o user=nobody -o "pidfile=$RUN/d.pid" -o "log=file:$T_TMP/d.log"
 is "$?" 0 "daemon mode: the starting process exits 0"
+[ -s "$RUN/d.pid" ]
+ok $? "daemon mode: the pidfile exists when the starting process returns"
 wait_sock "$RUN/d.sock"
 DPID=$(cat "$RUN/d.pid" 2>/dev/null)
 T_PIDS="$T_PIDS $DPID"
