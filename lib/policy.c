@@ -509,6 +509,13 @@ static void finish(struct vg_session *s, struct vg_decision *d, int log_accept)
 		log_line(s, "accept", d, 0);
 }
 
+/** Enter a stage: it is the one checks are computed for, with a fresh DNS deadline. */
+static void enter_stage(struct vg_session *s, enum vg_stage st)
+{
+	s->stage = st;
+	s->deadline_ms = vg_dns_now_ms() + s->cfg->dns_budget_ms;
+}
+
 /**
  * Decide a stage before RCPT: a rejection is either given now, or kept
  * for RCPT when delay_reject is on (the MTA is told to go on).
@@ -517,9 +524,8 @@ static void decide_early(struct vg_session *s, enum vg_stage st, struct vg_decis
 {
 	enum vg_action a;
 
-	s->stage = st;
+	enter_stage(s, st);
 	s->has_delayed[st] = 0;
-	s->deadline_ms = vg_dns_now_ms() + s->cfg->dns_budget_ms;
 	if (st == VG_STAGE_CONNECT && (s->uses[VG_CK_RDNS] || s->uses[VG_CK_HELO_RDNS]))
 		vg_rdns_prefetch(s);
 	if (st == VG_STAGE_HELO)
@@ -652,8 +658,7 @@ void vg_session_rcpt(struct vg_session *s, const char *path, const char *const *
 
 	(void)params;
 	path = path ? path : "";
-	s->stage = VG_STAGE_RCPT;
-	s->deadline_ms = vg_dns_now_ms() + s->cfg->dns_budget_ms;
+	enter_stage(s, VG_STAGE_RCPT);
 	s->rcpt_ok = vg_path_parse(path, strlen(path), s->smtputf8 ? VG_PATH_SMTPUTF8 : 0, &s->rcpt) == VG_PATH_OK;
 	if (s->rcpt_ok)
 		vg_clean_copy(s->rcpt_log, sizeof(s->rcpt_log), s->rcpt.addr[0] ? s->rcpt.addr : s->rcpt.local);
@@ -710,8 +715,7 @@ void vg_session_headers(struct vg_session *s, struct vstr *ar, struct vstr *rspf
 	const char *helo;
 	int n = 0, r, mf, hl;
 
-	s->stage = VG_STAGE_RCPT;
-	s->deadline_ms = vg_dns_now_ms() + s->cfg->dns_budget_ms;
+	enter_stage(s, VG_STAGE_RCPT);
 	helo = vg_helo_name(s, hbuf, sizeof(hbuf));
 	snprintf(pm, sizeof(pm), "postmaster@%s", helo ? helo : "");
 	/* SPF as the rules saw it (computed now if no rule asked). */

@@ -40,6 +40,15 @@ static int evaluate(struct vg_session *s, int which, const char *sender)
 	return (int)o->result;
 }
 
+/** Record "none" for an identity that has nothing to evaluate; returns it. */
+static int none(struct vg_session *s, int which)
+{
+	memset(&s->spf[which], 0, sizeof(s->spf[which]));
+	s->spf[which].result = VG_SPF_NONE;
+	s->spf_done[which] = 1;
+	return VG_SPF_NONE;
+}
+
 int vg_check_spf_helo(struct vg_session *s)
 {
 	char hbuf[VG_DNS_NAME_MAX + 1];
@@ -48,12 +57,8 @@ int vg_check_spf_helo(struct vg_session *s)
 	if (skip(s))
 		return VG_SPFR_SKIPPED;
 	/* RFC 7208 2.3: the HELO identity is checked only when it is a host name. */
-	if (vg_helo_name(s, hbuf, sizeof(hbuf)) == NULL) {
-		memset(&s->spf[0], 0, sizeof(s->spf[0]));
-		s->spf[0].result = VG_SPF_NONE;
-		s->spf_done[0] = 1;
-		return VG_SPF_NONE;
-	}
+	if (vg_helo_name(s, hbuf, sizeof(hbuf)) == NULL)
+		return none(s, 0);
 	return evaluate(s, 0, NULL);
 }
 
@@ -71,12 +76,8 @@ int vg_check_spf_mailfrom(struct vg_session *s)
 		return evaluate(s, 1, s->sender_addr);
 	}
 	/* The null sender: postmaster@HELO (RFC 7208 2.4), if HELO is a name. */
-	if ((helo = vg_helo_name(s, hbuf, sizeof(hbuf))) == NULL) {
-		memset(&s->spf[1], 0, sizeof(s->spf[1]));
-		s->spf[1].result = VG_SPF_NONE;
-		s->spf_done[1] = 1;
-		return VG_SPF_NONE;
-	}
+	if ((helo = vg_helo_name(s, hbuf, sizeof(hbuf))) == NULL)
+		return none(s, 1);
 	snprintf(pm, sizeof(pm), "postmaster@%s", helo);
 	return evaluate(s, 1, pm);
 }
