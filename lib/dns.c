@@ -1133,6 +1133,91 @@ static int lookup_build(struct lookup *l, int edns_size)
 	return 0;
 }
 
+/*
+ * Per-server counters.  A small append-only table keyed by the server's
+ * socket address: entries are written once under srv_lock and published by
+ * a release store of srv_n, so the hot path (one scan of a few entries,
+ * then atomic adds) takes no lock.  Servers dropped by a reload keep their
+ * counters (Prometheus counters must not go backwards).
+ */
+enum srv_counter { SRV_UDP, SRV_TCP, SRV_ANSWERS, SRV_FAIL_RCODE, SRV_TIMEOUTS, SRV_BAD, SRV_NETERR, SRV_NCOUNTERS };
+static struct {
+	struct sockaddr_storage sa;
+	socklen_t len;
+	unsigned long c[SRV_NCOUNTERS];
+} srv_stats[VG_DNS_MAX_SERVER_STATS];
+static size_t srv_n;
+static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/** The slot of a server, made on first use; -1 when the table is full. */
+static int srv_slot(const struct sockaddr_storage *sa, socklen_t len)
+{
+	size_t i, n = __atomic_load_n(&srv_n, __ATOMIC_ACQUIRE);
+	int slot = -1;
+
+	for (i = 0; i < n; i++)
+		if (srv_stats[i].len == len && memcmp(&srv_stats[i].sa, sa, len) == 0)
+			return (int)i;
+	pthread_mutex_lock(&srv_lock);
+	n = srv_n;
+	for (i = 0; i < n; i++)
+		if (srv_stats[i].len == len && memcmp(&srv_stats[i].sa, sa, len) == 0)
+			break;
+	if (i < n) {
+		slot = (int)i;
+	} else if (n < VG_DNS_MAX_SERVER_STATS) {
+		memcpy(&srv_stats[n].sa, sa, len);
+		srv_stats[n].len = len;
+		__atomic_store_n(&srv_n, n + 1, __ATOMIC_RELEASE);
+		slot = (int)n;
+	}
+	pthread_mutex_unlock(&srv_lock);
+	return slot;
+}
+
+/** Count one event for server srv of the batch's settings. */
+static void srv_count(const struct vg_dns_batch *b, int srv, enum srv_counter c)
+{
+	int slot;
+
+	if (b->s == NULL || srv < 0 || srv >= b->s->nservers)
+		return;
+	slot = srv_slot(&b->s->servers[srv], b->s->server_len[srv]);
+	if (slot >= 0)
+		__atomic_add_fetch(&srv_stats[slot].c[c], 1, __ATOMIC_RELAXED);
+}
+
+size_t vg_dns_server_stats(struct vg_dns_server_stats *out, size_t max)
+{
+	size_t i, n = __atomic_load_n(&srv_n, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < n && i < max; i++) {
+		const struct sockaddr_storage *sa = &srv_stats[i].sa;
+		char host[INET6_ADDRSTRLEN] = "?";
+		unsigned port = 0;
+
+		if (sa->ss_family == AF_INET) {
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)sa;
+			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+			port = ntohs(sin->sin_port);
+			snprintf(out[i].server, sizeof(out[i].server), "%s:%u", host, port);
+		} else {
+			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+			port = ntohs(sin6->sin6_port);
+			snprintf(out[i].server, sizeof(out[i].server), "[%s]:%u", host, port);
+		}
+		out[i].udp_queries = __atomic_load_n(&srv_stats[i].c[SRV_UDP], __ATOMIC_RELAXED);
+		out[i].tcp_queries = __atomic_load_n(&srv_stats[i].c[SRV_TCP], __ATOMIC_RELAXED);
+		out[i].answers = __atomic_load_n(&srv_stats[i].c[SRV_ANSWERS], __ATOMIC_RELAXED);
+		out[i].rcode_failures = __atomic_load_n(&srv_stats[i].c[SRV_FAIL_RCODE], __ATOMIC_RELAXED);
+		out[i].timeouts = __atomic_load_n(&srv_stats[i].c[SRV_TIMEOUTS], __ATOMIC_RELAXED);
+		out[i].bad_replies = __atomic_load_n(&srv_stats[i].c[SRV_BAD], __ATOMIC_RELAXED);
+		out[i].network_errors = __atomic_load_n(&srv_stats[i].c[SRV_NETERR], __ATOMIC_RELAXED);
+	}
+	return i;
+}
+
 /** Send the query over UDP to server srv, reusing its socket if one is open; -1 on failure. */
 static int udp_send(const struct vg_dns_batch *b, struct lookup *l, int srv)
 {
@@ -1168,6 +1253,7 @@ static int udp_send(const struct vg_dns_batch *b, struct lookup *l, int srv)
 	if (send(fd, l->wire, l->wlen, MSG_NOSIGNAL) != (ssize_t)l->wlen)
 		return -1;
 	l->sent++;
+	srv_count(b, srv, SRV_UDP);
 	return 0;
 }
 
@@ -1202,6 +1288,7 @@ static int tcp_start(const struct vg_dns_batch *b, struct lookup *l, int srv)
 	}
 	l->tfd = fd;
 	l->sent++;
+	srv_count(b, srv, SRV_TCP);
 	return 0;
 }
 
@@ -1224,6 +1311,7 @@ static void next_attempt(const struct vg_dns_batch *b, struct lookup *l, int64_t
 			return;
 		}
 		l->neterr = 1;
+		srv_count(b, srv, SRV_NETERR);
 	}
 	lookup_fail(l);
 }
@@ -1238,6 +1326,7 @@ static void handle_reply(const struct vg_dns_batch *b, struct lookup *l, const u
 
 	switch (r) {
 	case VG_DNS_REPLY_OK:
+		srv_count(b, srv, a->status == VG_DNS_TEMPFAIL ? SRV_FAIL_RCODE : SRV_ANSWERS);
 		lookup_finish(l, a);
 		return;
 	case VG_DNS_REPLY_NOMEM:
@@ -1263,6 +1352,7 @@ static void handle_reply(const struct vg_dns_batch *b, struct lookup *l, const u
 		return;
 	case VG_DNS_REPLY_MISMATCH:
 	case VG_DNS_REPLY_MALFORMED:
+		srv_count(b, srv, SRV_BAD);
 		l->bad = r;
 		if (tcp)         /* a stream that says nonsense is done */
 			next_attempt(b, l, vg_dns_now_ms());
@@ -1292,6 +1382,7 @@ static void udp_read(struct vg_dns_batch *b, struct lookup *l, int slot)
 		close(fd);
 		l->udp_fd[slot] = -1;
 		l->neterr = 1;
+		srv_count(b, srv, SRV_NETERR);
 		if (srv == l->cur_server)
 			next_attempt(b, l, vg_dns_now_ms());
 		return;
@@ -1351,6 +1442,7 @@ static void tcp_io(struct vg_dns_batch *b, struct lookup *l)
 				l->tpos = 0;
 				if (l->tlen < 12) {
 					l->bad = VG_DNS_REPLY_MALFORMED;
+					srv_count(b, l->cur_server, SRV_BAD);
 					next_attempt(b, l, vg_dns_now_ms());
 					return;
 				}
@@ -1376,6 +1468,7 @@ static void tcp_io(struct vg_dns_batch *b, struct lookup *l)
 	}
 fail:
 	l->neterr = 1;
+	srv_count(b, l->cur_server, SRV_NETERR);
 	next_attempt(b, l, vg_dns_now_ms());
 }
 
@@ -1477,6 +1570,7 @@ static void cut_at_deadline(struct vg_dns_batch *b, const int *idx, size_t n)
 			continue;
 		if (b->v[k]->ans == NULL) {
 			b->v[k]->timedout = 1;
+			srv_count(b, b->v[k]->cur_server, SRV_TIMEOUTS);
 			lookup_fail(b->v[k]);
 		}
 	}
@@ -1553,6 +1647,7 @@ void vg_dns_wait(struct vg_dns_batch *b, const int *idx, size_t n, int64_t deadl
 
 			if (l->ans == NULL && now >= l->next_ms) {
 				l->timedout = 1;
+				srv_count(b, l->cur_server, SRV_TIMEOUTS);
 				next_attempt(b, l, now);
 			}
 		}

@@ -110,6 +110,21 @@ struct vg_dns_cache_stats {
 };
 /** Read the cache counters (thread-safe). */
 void vg_dns_cache_stats(struct vg_dns_cache_stats *st);
+
+/** How many servers keep counters (servers of every configuration loaded since start). */
+#define VG_DNS_MAX_SERVER_STATS 32
+/** Counters of one DNS server, since start. */
+struct vg_dns_server_stats {
+	char server[64];                  /**< "192.0.2.53:53" or "[2001:db8::53]:53" */
+	unsigned long udp_queries, tcp_queries;
+	unsigned long answers;            /**< replies accepted (answer, NXDOMAIN, NODATA) */
+	unsigned long rcode_failures;     /**< SERVFAIL, REFUSED and the like */
+	unsigned long timeouts;           /**< attempts on it that got no reply in time */
+	unsigned long bad_replies;        /**< malformed or mismatched replies (ignored) */
+	unsigned long network_errors;     /**< send/connect failures, refused ports, TCP closed early */
+};
+/** Copy up to max servers' counters into out (thread-safe); returns how many. */
+size_t vg_dns_server_stats(struct vg_dns_server_stats *out, size_t max);
 /** Empty the cache and free it (at exit; tests). */
 void vg_dns_cache_free(void);
 /**

@@ -33,9 +33,23 @@ static unsigned long lat_buckets[VG_NTIMED][NBUCKETS];
 static unsigned long lat_count[VG_NTIMED];
 static unsigned long long lat_sum_us[VG_NTIMED];
 
+/* Rule names: append-only; an entry is written under rules_lock, then
+ * published by a release store of nrules, so counting a known rule (the
+ * hot path) is a scan and an atomic add, with no lock. */
 static pthread_mutex_t rules_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { char name[VG_NAME_MAX + 1]; unsigned long n; } rules[MAX_RULES];
 static int nrules;
+
+/** Index of a rule name among the first n entries, or -1. */
+static int rule_find(const char *rule, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(rules[i].name, rule) == 0)
+			return i;
+	return -1;
+}
 
 /** Atomic add. */
 static void add(unsigned long *c, unsigned long n)
@@ -64,14 +78,19 @@ void vg_stats_decision(enum vg_stage st, const char *action, const char *rule)
 			add(&decisions[st][a], 1);
 	if (rule == NULL || *rule == '\0')
 		return;
-	pthread_mutex_lock(&rules_lock);
-	for (i = 0; i < nrules && strcmp(rules[i].name, rule) != 0; i++)
-		;
-	if (i == nrules && nrules < MAX_RULES)
-		vg_strlcpy(rules[nrules++].name, rule, sizeof(rules[0].name));
-	if (i < nrules)
-		rules[i].n++;
-	pthread_mutex_unlock(&rules_lock);
+	i = rule_find(rule, __atomic_load_n(&nrules, __ATOMIC_ACQUIRE));
+	if (i < 0) {
+		pthread_mutex_lock(&rules_lock);
+		i = rule_find(rule, nrules);
+		if (i < 0 && nrules < MAX_RULES) {
+			vg_strlcpy(rules[nrules].name, rule, sizeof(rules[0].name));
+			i = nrules;
+			__atomic_store_n(&nrules, nrules + 1, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&rules_lock);
+	}
+	if (i >= 0)
+		add(&rules[i].n, 1);
 }
 
 void vg_stats_dns(unsigned long lookups, unsigned long sent, unsigned long cached, unsigned long timeouts,
@@ -102,6 +121,38 @@ void vg_stats_connection(void)
 	add(&connections, 1);
 }
 
+/** The per-server DNS counters, Prometheus text. */
+static void dns_servers_prometheus(struct vstr *out)
+{
+	struct vg_dns_server_stats sv[VG_DNS_MAX_SERVER_STATS];
+	size_t i, n = vg_dns_server_stats(sv, VG_DNS_MAX_SERVER_STATS);
+
+	vstr_adds(out, "# HELP vigie_dns_server_queries_total DNS queries sent, by server and transport.\n"
+	    "# TYPE vigie_dns_server_queries_total counter\n");
+	for (i = 0; i < n; i++) {
+		vstr_addf(out, "vigie_dns_server_queries_total{server=\"%s\",proto=\"udp\"} %lu\n", sv[i].server,
+		    sv[i].udp_queries);
+		vstr_addf(out, "vigie_dns_server_queries_total{server=\"%s\",proto=\"tcp\"} %lu\n", sv[i].server,
+		    sv[i].tcp_queries);
+	}
+	vstr_adds(out, "# HELP vigie_dns_server_answers_total Replies accepted (answer, NXDOMAIN, NODATA), by server.\n"
+	    "# TYPE vigie_dns_server_answers_total counter\n");
+	for (i = 0; i < n; i++)
+		vstr_addf(out, "vigie_dns_server_answers_total{server=\"%s\"} %lu\n", sv[i].server, sv[i].answers);
+	vstr_adds(out, "# HELP vigie_dns_server_errors_total Failed attempts, by server and kind.\n"
+	    "# TYPE vigie_dns_server_errors_total counter\n");
+	for (i = 0; i < n; i++) {
+		vstr_addf(out, "vigie_dns_server_errors_total{server=\"%s\",kind=\"timeout\"} %lu\n", sv[i].server,
+		    sv[i].timeouts);
+		vstr_addf(out, "vigie_dns_server_errors_total{server=\"%s\",kind=\"rcode\"} %lu\n", sv[i].server,
+		    sv[i].rcode_failures);
+		vstr_addf(out, "vigie_dns_server_errors_total{server=\"%s\",kind=\"bad_reply\"} %lu\n", sv[i].server,
+		    sv[i].bad_replies);
+		vstr_addf(out, "vigie_dns_server_errors_total{server=\"%s\",kind=\"network\"} %lu\n", sv[i].server,
+		    sv[i].network_errors);
+	}
+}
+
 void vg_stats_prometheus(struct vstr *out)
 {
 	struct vg_dns_cache_stats cs;
@@ -129,7 +180,7 @@ void vg_stats_prometheus(struct vstr *out)
 	    "# TYPE vigie_rules_fired_total counter\n");
 	pthread_mutex_lock(&rules_lock);
 	for (i = 0; i < nrules; i++)
-		vstr_addf(out, "vigie_rules_fired_total{rule=\"%s\"} %lu\n", rules[i].name, rules[i].n);
+		vstr_addf(out, "vigie_rules_fired_total{rule=\"%s\"} %lu\n", rules[i].name, get(&rules[i].n));
 	pthread_mutex_unlock(&rules_lock);
 
 	vg_dns_cache_stats(&cs);
@@ -149,6 +200,8 @@ void vg_stats_prometheus(struct vstr *out)
 	vstr_addf(out, "vigie_dns_cache_misses_total %lu\n", cs.misses);
 	vstr_adds(out, "# HELP vigie_dns_cache_entries DNS cache entries.\n# TYPE vigie_dns_cache_entries gauge\n");
 	vstr_addf(out, "vigie_dns_cache_entries %lu\n", cs.entries);
+
+	dns_servers_prometheus(out);
 
 	vstr_adds(out, "# HELP vigie_stage_seconds Time vigie took to answer each stage.\n"
 	    "# TYPE vigie_stage_seconds histogram\n");
@@ -187,7 +240,7 @@ void vg_stats_log(void)
 	vstr_reset(&v);
 	pthread_mutex_lock(&rules_lock);
 	for (i = 0; i < nrules; i++)
-		vstr_addf(&v, " %s=%lu", rules[i].name, rules[i].n);
+		vstr_addf(&v, " %s=%lu", rules[i].name, get(&rules[i].n));
 	pthread_mutex_unlock(&rules_lock);
 	vg_log(LOG_INFO, "stats: rules%s", v.len ? v.buf : " none");
 	vstr_reset(&v);
@@ -196,5 +249,14 @@ void vg_stats_log(void)
 			if (get(&check_counts[c][r]))
 				vstr_addf(&v, " %s=%s:%lu", vg_checks[c].name, vg_checks[c].results[r], get(&check_counts[c][r]));
 	vg_log(LOG_INFO, "stats: checks%s", v.len ? v.buf : " none");
+	{
+		struct vg_dns_server_stats sv[VG_DNS_MAX_SERVER_STATS];
+		size_t n = vg_dns_server_stats(sv, VG_DNS_MAX_SERVER_STATS);
+
+		for (i = 0; i < (int)n; i++)
+			vg_log(LOG_INFO, "stats: dns server %s udp=%lu tcp=%lu answers=%lu timeouts=%lu rcode_failures=%lu "
+			    "bad_replies=%lu network_errors=%lu", sv[i].server, sv[i].udp_queries, sv[i].tcp_queries,
+			    sv[i].answers, sv[i].timeouts, sv[i].rcode_failures, sv[i].bad_replies, sv[i].network_errors);
+	}
 	vstr_free(&v);
 }
