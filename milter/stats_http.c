@@ -7,10 +7,14 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <microhttpd.h>
 
@@ -20,6 +24,7 @@
 #include "util.h"
 
 static struct MHD_Daemon *httpd;
+static char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 /** Answer one request: /metrics, or 404; GET only. */
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -55,6 +60,49 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 	return ret;
 }
 
+/**
+ * A listening Unix socket at path, mode 0660 (the run user and its group),
+ * replacing a stale socket but nothing else; -1 with a log line on failure.
+ */
+static int unix_listener(const char *spec, const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	int fd, rc;
+
+	if (*path != '/' || strlen(path) >= sizeof(sun.sun_path)) {
+		vg_log(LOG_ERR, "stats_listen %s: expected unix:/ABSOLUTE/PATH, at most %zu bytes",
+		    spec, sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			vg_log(LOG_ERR, "stats_listen %s: exists and is not a socket", spec);
+			return -1;
+		}
+		unlink(path);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		vg_log(LOG_ERR, "stats_listen %s: socket: %s", spec, strerror(errno));
+		return -1;
+	}
+	old = umask(0117);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc < 0 || listen(fd, 16) < 0) {
+		vg_log(LOG_ERR, "stats_listen %s: cannot listen there: %s", spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	memcpy(unix_path, path, strlen(path) + 1);
+	return fd;
+}
+
 int vg_stats_http_start(const char *spec)
 {
 	struct sockaddr_storage ss;
@@ -68,6 +116,23 @@ int vg_stats_http_start(const char *spec)
 
 	if (spec == NULL || *spec == '\0')
 		return 0;
+	if (strncmp(spec, "unix:", 5) == 0) {
+		int fd = unix_listener(spec, spec + 5);
+
+		if (fd < 0)
+			return -1;
+		httpd = MHD_start_daemon(flags, 0, NULL, NULL, answer, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+		    MHD_OPTION_CONNECTION_LIMIT, 16U, MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
+		if (httpd == NULL) {
+			vg_log(LOG_ERR, "stats_listen %s: cannot serve there", spec);
+			close(fd);
+			unlink(unix_path);
+			unix_path[0] = '\0';
+			return -1;
+		}
+		vg_log(LOG_INFO, "statistics on %s (HTTP, GET /metrics)", spec);
+		return 0;
+	}
 	colon = strrchr(spec, ':');
 	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
 		goto bad;
@@ -100,7 +165,8 @@ int vg_stats_http_start(const char *spec)
 	vg_log(LOG_INFO, "statistics on http://%s/metrics", spec);
 	return 0;
 bad:
-	vg_log(LOG_ERR, "stats_listen %s: expected ADDRESS:PORT, e.g. 127.0.0.1:9187 or [::1]:9187", spec);
+	vg_log(LOG_ERR, "stats_listen %s: expected ADDRESS:PORT, e.g. 127.0.0.1:9187 or [::1]:9187, "
+	    "or unix:/PATH", spec);
 	return -1;
 }
 
@@ -109,4 +175,7 @@ void vg_stats_http_stop(void)
 	if (httpd != NULL)
 		MHD_stop_daemon(httpd);
 	httpd = NULL;
+	if (unix_path[0] != '\0')
+		unlink(unix_path);
+	unix_path[0] = '\0';
 }
