@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <libpsl.h>
 
 #include "conf.h"
@@ -73,6 +75,7 @@ static const struct key schema[] = {
 	{ "log_facility",        K_FACILITY, F(log_facility),        "mail" },
 	{ "log_level",           K_LEVEL,    F(log_level),           "info" },
 	{ "shutdown_timeout",    K_SECONDS,  F(shutdown_timeout),    "30" },
+	{ "reload_check",        K_SECONDS,  F(reload_check),        "60" },
 	{ "hostname",            K_STR,      F(hostname),            NULL },
 	{ "our_hostnames",       K_DOMAINS,  F(our_hostnames),       NULL },
 	{ "our_addresses",       K_NETS,     F(our_addresses),       NULL },
@@ -333,6 +336,53 @@ static int tokenize_line(struct loader *ld, struct entry *e, const char *file, i
 	return 0;
 }
 
+void vg_file_stamp_take(struct vg_file_stamp *s)
+{
+	struct stat st;
+
+	s->exists = stat(s->path, &st) == 0;
+	if (!s->exists) {
+		s->dev = s->ino = s->size = 0;
+		s->mtime_ns = s->ctime_ns = 0;
+		return;
+	}
+	s->dev = (unsigned long long)st.st_dev;
+	s->ino = (unsigned long long)st.st_ino;
+	s->size = (unsigned long long)st.st_size;
+	s->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	s->ctime_ns = (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+}
+
+int vg_file_stamp_changed(const struct vg_file_stamp *s)
+{
+	struct vg_file_stamp now = { .path = s->path };
+
+	vg_file_stamp_take(&now);
+	return now.exists != s->exists || now.dev != s->dev || now.ino != s->ino || now.size != s->size ||
+	    now.mtime_ns != s->mtime_ns || now.ctime_ns != s->ctime_ns;
+}
+
+/** Remember that the configuration is read from path (stamped before it is read). */
+static void watch_file(struct loader *ld, const char *path)
+{
+	struct vg_config *c = ld->cfg;
+	struct vg_file_stamp *v;
+	size_t i;
+
+	for (i = 0; i < c->nfiles; i++)
+		if (strcmp(c->files[i].path, path) == 0)
+			return;
+	v = realloc(c->files, (c->nfiles + 1) * sizeof(*v));
+	if (v == NULL)
+		return;          /* not watched: a reload on SIGHUP still reads it */
+	c->files = v;
+	memset(&v[c->nfiles], 0, sizeof(v[0]));
+	if ((v[c->nfiles].path = vg_strdup(path)) == NULL)
+		return;
+	vg_file_stamp_take(&v[c->nfiles]);
+	c->nfiles++;
+}
+
 /** Read a whole file (bounded); returns malloc'd buffer or NULL with errno set. */
 static char *slurp(const char *path, size_t *lenp)
 {
@@ -527,6 +577,7 @@ static void list_from_file(struct loader *ld, const struct key *k, void *field, 
 		err_tok(ld, t, "file: needs a path");
 		return;
 	}
+	watch_file(ld, path);
 	buf = slurp(path, &len);
 	if (buf == NULL) {
 		err_tok(ld, t, "cannot read '%s': %s", path, strerror(errno));
@@ -1181,6 +1232,8 @@ static void parse_login(struct loader *ld, const struct entry *e)
 			vg_strlcpy(path, name, sizeof(path));
 		else if ((size_t)snprintf(path, sizeof(path), "%s/%s", ld->dir, name) >= sizeof(path))
 			path[0] = '\0';
+		if (path[0] != '\0')
+			watch_file(ld, path);
 		if (path[0] == '\0' || (buf = slurp(path, &len)) == NULL) {
 			err_tok(ld, &e->t[1], "cannot read '%s': %s", path, strerror(errno));
 			return;
@@ -1497,6 +1550,7 @@ static void finish_dns(struct loader *ld, const char *path)
 	else if (vg_dns_settings_parse(&c->dns, c->resolver, NULL, &err) < 0)
 		err_at(ld, path, ld->set_line[key_index("resolver")], 1, "resolver '%s': %s", c->resolver, err);
 	if (c->psl_file != NULL && *c->psl_file != '\0') {
+		watch_file(ld, c->psl_file);
 		c->psl = psl_load_file(c->psl_file);
 		if (c->psl == NULL)
 			err_at(ld, path, ld->set_line[key_index("psl_file")], 1, "psl_file %s: cannot load it", c->psl_file);
@@ -1547,6 +1601,7 @@ struct vg_config *vg_config_load(const char *path, const char *const *overrides,
 	ld.dir = dir;
 
 	apply_defaults(&ld);
+	watch_file(&ld, path);
 	buf = slurp(path, &len);
 	if (buf == NULL) {
 		err_at(&ld, path, 0, 0, "cannot read the configuration: %s", strerror(errno));
@@ -1628,6 +1683,9 @@ void vg_config_unref(struct vg_config *c)
 	free(c->lists);
 	if (c->psl != NULL && !c->psl_builtin)
 		psl_free(c->psl);
+	for (i = 0; i < c->nfiles; i++)
+		free(c->files[i].path);
+	free(c->files);
 	free(c->path);
 	free(c);
 }

@@ -83,6 +83,19 @@ struct vg_login {
 };
 
 /** The whole configuration.  Immutable once loaded; shared by reference. */
+/** A file the configuration was read from, as it was just before it was read. */
+struct vg_file_stamp {
+	char *path;
+	int exists;
+	unsigned long long dev, ino, size;
+	long long mtime_ns, ctime_ns;
+};
+
+/** Fill the stamp's fields (not its path) from the file as it is now. */
+void vg_file_stamp_take(struct vg_file_stamp *s);
+/** Has the file changed (content time, size, inode, appeared, gone) since the stamp? */
+int vg_file_stamp_changed(const struct vg_file_stamp *s);
+
 struct vg_config {
 	int refs;                   /**< reference count, see vg_config_ref() */
 	char *path;                 /**< the file it came from */
@@ -121,6 +134,9 @@ struct vg_config {
 	char *psl_file;                 /**< Public Suffix List file; NULL: libpsl's own */
 	void *psl;                      /**< the loaded list (psl_ctx_t *), read-only */
 	int psl_builtin;                /**< psl is libpsl's static built-in list: not freed */
+	int reload_check;               /**< seconds between checks of the files below; 0: never */
+	struct vg_file_stamp *files;    /**< every file the configuration was read from */
+	size_t nfiles;
 	struct vg_dnslist *lists;
 	size_t nlists;
 	double dnsbl_threshold;

@@ -222,7 +222,46 @@ struct conf_source {
 	const char *path;
 	const char *const *overrides;
 	const struct vg_config *startup;   /**< the config the daemon started with */
+	struct vg_file_stamp *seen;        /**< the files of the running config, as last seen */
+	size_t nseen;
+	int check_s;                       /**< reload_check of the running config */
 };
+
+/** Watch the files of cfg from now on (their stamps from when cfg read them). */
+static void watch_config(struct conf_source *src, const struct vg_config *cfg)
+{
+	struct vg_file_stamp *v = calloc(cfg->nfiles ? cfg->nfiles : 1, sizeof(*v));
+	size_t i, n = 0;
+
+	if (v == NULL)
+		return;              /* keep watching the old set */
+	for (i = 0; i < cfg->nfiles; i++) {
+		v[n] = cfg->files[i];
+		if ((v[n].path = strdup(cfg->files[i].path)) != NULL)
+			n++;
+	}
+	for (i = 0; i < src->nseen; i++)
+		free(src->seen[i].path);
+	free(src->seen);
+	src->seen = v;
+	src->nseen = n;
+	src->check_s = cfg->reload_check;
+}
+
+/** The first watched file that changed since last seen, or NULL; every stamp is brought up to date. */
+static const char *changed_file(struct conf_source *src)
+{
+	const char *first = NULL;
+	size_t i;
+
+	for (i = 0; i < src->nseen; i++)
+		if (vg_file_stamp_changed(&src->seen[i])) {
+			if (first == NULL)
+				first = src->seen[i].path;
+			vg_file_stamp_take(&src->seen[i]);
+		}
+	return first;
+}
 
 /**
  * SIGHUP: build a new configuration from the same file and -o overrides.
@@ -231,7 +270,7 @@ struct conf_source {
  * configuration stays.  What only takes effect at start (socket, user,
  * log destination, DNS cache size) is kept from the start, with a warning.
  */
-static void reload(const struct conf_source *src)
+static void reload(struct conf_source *src)
 {
 	struct vg_cfgerr errs;
 	struct vg_config *cfg;
@@ -254,19 +293,20 @@ static void reload(const struct conf_source *src)
 	    cfg->dns_cache_size != old->dns_cache_size || cfg->log_level != old->log_level)
 		vg_log(LOG_WARNING, "reload: socket, user, log, log_level and dns_cache_size take effect only at the next start");
 	vg_milter_set_config(cfg);
+	watch_config(src, cfg);
 	vg_log(LOG_INFO, "reload: %s loaded (mode=%s, %zu+%zu+%zu+%zu rules)", src->path,
 	    cfg->dry_run ? "dry-run" : "enforce", cfg->nrules[VG_STAGE_CONNECT], cfg->nrules[VG_STAGE_HELO],
 	    cfg->nrules[VG_STAGE_MAIL], cfg->nrules[VG_STAGE_RCPT]);
 	vg_config_unref(cfg);
 }
 
-static int run_milter(const struct vg_config *cfg, const struct conf_source *src)
+static int run_milter(const struct vg_config *cfg, struct conf_source *src)
 {
 	struct milter_run run;
 	pthread_t tid;
 	sigset_t set;
 	int sig = 0, rc;
-	double deadline;
+	double deadline, next_check;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -281,16 +321,46 @@ static int run_milter(const struct vg_config *cfg, const struct conf_source *src
 		vg_log(LOG_ERR, "cannot start the milter thread: %s", strerror(rc));
 		return MI_FAILURE;
 	}
+	watch_config(src, cfg);
+	next_check = now_s() + src->check_s;
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		const char *changed;
+
+		if (src->check_s > 0) {
+			double wait = next_check - now_s();
+			struct timespec ts;
+
+			if (wait < 0)
+				wait = 0;
+			ts.tv_sec = (time_t)wait;
+			ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
+			sig = sigtimedwait(&set, NULL, &ts);
+		} else {
+			int got;
+
+			sig = sigwait(&set, &got) == 0 ? got : -1;
+		}
+		if (sig < 0) {
+			if (src->check_s <= 0 || now_s() < next_check)
+				continue;        /* EINTR, or woken early */
+			/* reload_check: a file the configuration came from changed */
+			next_check = now_s() + src->check_s;
+			if ((changed = changed_file(src)) != NULL) {
+				vg_log(LOG_INFO, "reload: %s changed", changed);
+				reload(src);
+				next_check = now_s() + src->check_s;
+			}
 			continue;
+		}
 		if (sig == SIGUSR1) {
 			vg_stats_log();
 			continue;
 		}
 		if (sig != SIGHUP)
 			break;
+		changed_file(src);       /* what SIGHUP reads now is seen */
 		reload(src);
+		next_check = now_s() + src->check_s;
 	}
 	if (sig != SIGUSR2) {
 		struct timespec tick = { 0, 100 * 1000 * 1000 };
@@ -481,8 +551,13 @@ int main(int argc, char **argv)
 	vg_log(LOG_INFO, "vigie %s starting: socket=%s config=%s mode=%s", PACKAGE_VERSION,
 	    cfg->socket, cfg->path, cfg->dry_run ? "dry-run" : "enforce");
 	{
-		struct conf_source src = { conf, overrides, cfg };
+		struct conf_source src = { conf, overrides, cfg, NULL, 0, 0 };
+		size_t i;
+
 		rc = run_milter(cfg, &src);
+		for (i = 0; i < src.nseen; i++)
+			free(src.seen[i].path);
+		free(src.seen);
 	}
 	vg_log(LOG_INFO, "vigie stopped (%s)", rc == MI_SUCCESS ? "normal" : "libmilter error");
 	vg_stats_http_stop();

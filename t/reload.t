@@ -109,4 +109,67 @@ stop_vigie
 is "$VIGIE_STATUS" 0 "SIGTERM afterwards: exit 0"
 if grep -qiE "sanitizer|runtime error" "$T_TMP/stderr"; then ok 1 "no sanitizer report"; cat "$T_TMP/stderr"; else ok 0 "no sanitizer report"; fi
 
+# reload_check: a changed file: list is noticed and the configuration
+# reloaded, without a signal; a broken one is reported once and the running
+# configuration stays; reload_check 0 watches nothing.
+LIST=$T_TMP/domains.list
+printf 'example.org\n' >"$LIST"
+cat >"$CONF" <<EOC
+socket            unix:$SOCK
+log               file:$LOG
+pidfile
+socket_group
+local_domains     file:$LIST
+trusted_networks  127.0.0.1/32
+reload_check      1
+rule rcpt  relay-denied    relay=denied          reject 554 5.7.1 "denied"
+EOC
+cat >"$T_TMP/rcpt.lua" <<'EOL'
+local conn = mt.connect(SOCKET, 40, 0.1)
+assert(conn, "connect")
+assert(mt.conninfo(conn, "client.example.net", "192.0.2.10") == nil)
+assert(mt.helo(conn, "client.example.net") == nil)
+assert(mt.mailfrom(conn, "<a@clean.test>") == nil)
+assert(mt.rcptto(conn, RCPT) == nil)
+print(mt.getreply(conn) == SMFIR_REPLYCODE and "refused" or "accepted")
+mt.disconnect(conn)
+EOL
+rcpt() { miltertest -s "$T_TMP/rcpt.lua" -D "SOCKET=unix:$SOCK" -D "RCPT=<$1>" 2>&1; }
+# wait_for PATTERN: up to 5 s for a log line
+wait_for() { i=0; while ! grep -q "$1" "$LOG" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; }
+: >"$LOG"
+start_vigie "$CONF" "$T_TMP/stderr" "${USER_OPT[@]}"
+i=0; while [ ! -S "$SOCK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+is "$(rcpt u@new.example)" refused "reload_check: new.example not yet ours"
+sleep 1.1   # a new mtime, whatever the file system's timestamp granularity
+printf 'example.org\nnew.example\n' >"$LIST"
+wait_for "reload: $CONF loaded"
+like "$(grep 'reload: ' "$LOG" | head -1)" "reload: $LIST changed" "the changed list is noticed and named"
+is "$(rcpt u@new.example)" accepted "... and reloaded without a signal: new.example is ours"
+printf 'example.org\nbad\001domain\n' >"$LIST"
+wait_for "running configuration stays"
+grep -q "reload: $LIST:2:4: control or non-ASCII byte" "$LOG"
+ok $? "a broken list: the error is logged with file:line:col"
+is "$(rcpt u@new.example)" accepted "... and the running configuration stays"
+sleep 2.5
+is "$(grep -c 'running configuration stays' "$LOG")" 1 "... reported once, not at every check"
+printf 'example.org\n' >"$LIST"
+i=0; while [ "$(grep -c "reload: $CONF loaded" "$LOG")" -lt 2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(grep -c "reload: $CONF loaded" "$LOG")" -eq 2 ]
+ok $? "fixed: reloaded again"
+is "$(rcpt u@new.example)" refused "... new.example is no longer ours"
+stop_vigie
+sed -i 's/^reload_check .*/reload_check      0/' "$CONF"
+: >"$LOG"
+start_vigie "$CONF" "$T_TMP/stderr" "${USER_OPT[@]}"
+i=0; while [ ! -S "$SOCK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1.1
+printf 'example.org\nnew.example\n' >"$LIST"
+sleep 2.5
+is "$(rcpt u@new.example)" refused "reload_check 0: a changed list waits for SIGHUP"
+kill -HUP "$VIGIE_PID"
+wait_for "reload: $CONF loaded"
+is "$(rcpt u@new.example)" accepted "... which loads it"
+stop_vigie
+
 done_testing
