@@ -70,6 +70,7 @@ static const struct key schema[] = {
 	{ "user",                K_STR,      F(user),                "vigie" },
 	{ "group",               K_STR,      F(group),               NULL },
 	{ "run_as_root",         K_BOOL,     F(run_as_root),         "no" },
+	{ "chroot",              K_STR,      F(chroot_dir),          NULL },
 	{ "pidfile",             K_STR,      F(pidfile),             NULL },
 	{ "log",                 K_LOGDEST,  F(log),                 "syslog" },
 	{ "log_facility",        K_FACILITY, F(log_facility),        "mail" },
@@ -1550,6 +1551,18 @@ static void finish_dns(struct loader *ld, const char *path)
 	else if (vg_dns_settings_parse(&c->dns, c->resolver, NULL, &err) < 0)
 		err_at(ld, path, ld->set_line[key_index("resolver")], 1, "resolver '%s': %s", c->resolver, err);
 	if (c->psl_file != NULL && *c->psl_file != '\0') {
+		char full[PATH_MAX];
+
+		/* a relative path is taken from the configuration file's directory, as file: lists are */
+		if (c->psl_file[0] != '/' && ld->dir != NULL &&
+		    (size_t)snprintf(full, sizeof(full), "%s/%s", ld->dir, c->psl_file) < sizeof(full)) {
+			char *abs = vg_strdup(full);
+
+			if (abs != NULL) {
+				free(c->psl_file);
+				c->psl_file = abs;
+			}
+		}
 		watch_file(ld, c->psl_file);
 		c->psl = psl_load_file(c->psl_file);
 		if (c->psl == NULL)

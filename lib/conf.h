@@ -105,6 +105,7 @@ struct vg_config {
 	char *socket_group;
 	char *user;
 	char *group;
+	char *chroot_dir;           /**< chroot here after binding (root only); NULL: none */
 	int run_as_root;
 	char *pidfile;
 	char *log;

@@ -123,6 +123,25 @@ static int socket_perms(const struct vg_config *cfg, const char *path)
 }
 
 /** Give up root for the configured user; refuse to stay root unless told. */
+/**
+ * chroot: what is read later must already be loaded (time zone, user and
+ * group names) or be inside the new root (a reload reads the files there).
+ * DNS needs nothing: vigie talks to its servers over its own sockets; the
+ * syslog socket was opened at start.
+ */
+static int enter_chroot(const struct vg_config *cfg)
+{
+	if (cfg->chroot_dir == NULL || *cfg->chroot_dir == '\0')
+		return 0;
+	tzset();
+	if (chdir(cfg->chroot_dir) < 0 || chroot(cfg->chroot_dir) < 0 || chdir("/") < 0) {
+		fprintf(stderr, "vigie: chroot %s: %s\n", cfg->chroot_dir, strerror(errno));
+		return -1;
+	}
+	vg_log(LOG_INFO, "chroot %s: files are read from inside it from now on", cfg->chroot_dir);
+	return 0;
+}
+
 static int drop_privileges(const struct vg_config *cfg)
 {
 	struct passwd *pw;
@@ -132,7 +151,7 @@ static int drop_privileges(const struct vg_config *cfg)
 		return 0;
 	if (cfg->run_as_root) {
 		vg_log(LOG_WARNING, "running as root (run_as_root yes)");
-		return 0;
+		return enter_chroot(cfg);
 	}
 	if (cfg->user == NULL || *cfg->user == '\0' || (pw = getpwnam(cfg->user)) == NULL) {
 		fprintf(stderr, "vigie: user %s: no such user (set 'user', or 'run_as_root yes')\n",
@@ -152,7 +171,13 @@ static int drop_privileges(const struct vg_config *cfg)
 		}
 		gid = gr->gr_gid;
 	}
-	if (initgroups(pw->pw_name, gid) < 0 || setgid(gid) < 0 || setuid(pw->pw_uid) < 0) {
+	if (initgroups(pw->pw_name, gid) < 0) {
+		fprintf(stderr, "vigie: cannot become %s: %s\n", cfg->user, strerror(errno));
+		return -1;
+	}
+	if (enter_chroot(cfg) < 0)
+		return -1;
+	if (setgid(gid) < 0 || setuid(pw->pw_uid) < 0) {
 		fprintf(stderr, "vigie: cannot become %s: %s\n", cfg->user, strerror(errno));
 		return -1;
 	}
@@ -227,6 +252,25 @@ struct conf_source {
 	int check_s;                       /**< reload_check of the running config */
 };
 
+/**
+ * A path as seen from inside the chroot of the startup configuration: the
+ * part after the chroot directory when it is under it, else the path as it is.
+ */
+static const char *inside(const struct conf_source *src, const char *path)
+{
+	const char *root = src->startup->chroot_dir;
+	size_t n;
+
+	if (root == NULL || *root == '\0')
+		return path;
+	n = strlen(root);
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (strncmp(path, root, n) == 0 && path[n] == '/')
+		return path + n;
+	return path;
+}
+
 /** Watch the files of cfg from now on (their stamps from when cfg read them). */
 static void watch_config(struct conf_source *src, const struct vg_config *cfg)
 {
@@ -237,7 +281,7 @@ static void watch_config(struct conf_source *src, const struct vg_config *cfg)
 		return;              /* keep watching the old set */
 	for (i = 0; i < cfg->nfiles; i++) {
 		v[n] = cfg->files[i];
-		if ((v[n].path = strdup(cfg->files[i].path)) != NULL)
+		if ((v[n].path = strdup(inside(src, cfg->files[i].path))) != NULL)
 			n++;
 	}
 	for (i = 0; i < src->nseen; i++)
@@ -277,7 +321,7 @@ static void reload(struct conf_source *src)
 	const struct vg_config *old = src->startup;
 
 	vg_cfgerr_init(&errs);
-	cfg = vg_config_load(src->path, src->overrides, &errs);
+	cfg = vg_config_load(inside(src, src->path), src->overrides, &errs);
 	if (cfg == NULL) {
 		char *line, *save = NULL;
 		for (line = strtok_r(errs.text.buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
@@ -505,6 +549,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	if (cfg->chroot_dir != NULL && *cfg->chroot_dir != '\0' && geteuid() != 0) {
+		fprintf(stderr, "vigie: chroot %s: only root can chroot; start vigie as root or remove chroot\n",
+		    cfg->chroot_dir);
+		return EXIT_CONFIG;
+	}
 	if (vg_log_open(cfg->log, cfg->log_facility, cfg->log_level, foreground, &err) < 0) {
 		fprintf(stderr, "vigie: log %s: %s\n", cfg->log, err);
 		return EXIT_CONFIG;

@@ -127,8 +127,11 @@ ok $st "vigie started and listens on $SOCKINFO"
 
 if [ -n "$USER_LINE" ]; then
 	# real, effective, saved and file-system uid: no way back to root
-	uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$VIGIE_PID/status" 2>/dev/null)
+	# (the socket exists before privileges are dropped: wait for the drop)
 	n=$(id -u nobody)
+	_i=0
+	while uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$VIGIE_PID/status" 2>/dev/null) &&
+		[ "$uids" != "$n $n $n $n" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
 	is "$uids" "$n $n $n $n" "vigie runs as nobody (all four uids) after binding"
 fi
 
@@ -641,6 +644,39 @@ EOF
 		is "$VIGIE_STATUS" 0 "DNS instance: vigie exits 0 on SIGTERM"
 	else
 		show_logs
+	fi
+
+	# The same instance in a chroot (root only): DNS, SPF and the lists
+	# work from inside it, and a reload reads the configuration there.
+	if [ "$(id -u)" -eq 0 ]; then
+		JAIL=$T_TMP/jail
+		mkdir -p "$JAIL/etc"
+		cp "$DNS_PSL" "$JAIL/etc/psl.dat"
+		printf 'example.org\n' >"$JAIL/etc/local.list"
+		sed -e "s|^psl_file .*|psl_file          psl.dat|" \
+		    -e "s|^local_domains .*|local_domains     file:local.list|" "$CONF" >"$JAIL/etc/vigie.conf"
+		printf 'chroot            %s\n' "$JAIL" >>"$JAIL/etc/vigie.conf"
+		CONF=$JAIL/etc/vigie.conf
+		launch_vigie
+		st=$?
+		ok $st "chroot: vigie started"
+		if [ $st -eq 0 ]; then
+			is "$(readlink "/proc/$VIGIE_PID/root")" "$JAIL" "chroot: its root directory is the jail"
+			run_script "$srcdir/t/milter/dns-checks.lua" "chroot: "
+			kill -HUP "$VIGIE_PID"
+			_i=0; while ! grep -q "reload: $CONF loaded" "$LOGF" && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+			grep -q "reload: $CONF loaded" "$LOGF"
+			ok $? "chroot: SIGHUP reloads the configuration from inside the jail"
+			run_script "$srcdir/t/milter/dns-checks.lua" "chroot, reloaded: "
+			stop_vigie
+			is "$VIGIE_STATUS" 0 "chroot: vigie exits 0 on SIGTERM"
+		else
+			show_logs
+		fi
+		out=$(runuser -u nobody -- "$VIGIE" -f -c "$CONF" -o "socket=unix:$T_TMP/nochroot.sock" -o log=stderr 2>&1)
+		st=$?
+		[ $st -eq 78 ] && printf '%s\n' "$out" | grep -q "only root can chroot"
+		ok $? "chroot: started as another user, vigie refuses to start (status $st, want 78) and says why"
 	fi
 else
 	T_N=$((T_N + 1)); echo "ok $T_N # SKIP DNS checks: $why"
