@@ -467,6 +467,8 @@ static enum vg_action eval_stage(struct vg_session *s, enum vg_stage st, struct 
 		expand_text(s, r->text, d->text, sizeof(d->text));
 		if (r->action == VG_ACT_WARN) {
 			log_line(s, "warn", d, d->text[0] != '\0');
+			if (s->nwarns < VG_MAX_WARNS)
+				s->warns[s->nwarns++] = *d;
 			continue;
 		}
 		return r->action;
@@ -514,6 +516,13 @@ static void enter_stage(struct vg_session *s, enum vg_stage st)
 {
 	s->stage = st;
 	s->deadline_ms = vg_dns_now_ms() + s->cfg->dns_budget_ms;
+	s->nwarns = 0;
+}
+
+size_t vg_session_warnings(const struct vg_session *s, const struct vg_decision **w)
+{
+	*w = s->warns;
+	return s->nwarns;
 }
 
 /**

@@ -54,6 +54,8 @@ void vg_session_free(struct vg_session *s);
 const struct vg_config *vg_session_config(const struct vg_session *s);
 /** Silence the per-decision log lines (explain prints its own). */
 void vg_session_quiet(struct vg_session *s, int quiet);
+/** The warn rules that held in the stage decided last (rule, match, text); returns how many. */
+size_t vg_session_warnings(const struct vg_session *s, const struct vg_decision **w);
 
 /** Name of the macro as the MTA sends it (e.g. "{auth_authen}"). */
 const char *vg_macro_name(enum vg_macro m);

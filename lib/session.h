@@ -25,6 +25,8 @@ struct vg_listres {
 	double score;      /**< summed weights of the lists that listed */
 };
 
+#define VG_MAX_WARNS 8   /**< warn rules remembered per stage; more are logged all the same */
+
 /** One SMTP connection, as the policy sees it. */
 struct vg_session {
 	struct vg_config *cfg;   /**< the config this connection started with (a reference) */
@@ -53,6 +55,8 @@ struct vg_session {
 	char rcpt_log[LOGVAL_MAX + 4]; /**< current recipient, sanitised */
 
 	enum vg_stage stage;     /**< stage being decided */
+	struct vg_decision warns[VG_MAX_WARNS]; /**< warn rules that held in this stage (explain shows them) */
+	size_t nwarns;
 	int cache[VG_NCHECKS];   /**< computed results, NOT_COMPUTED if not yet */
 	unsigned char uses[VG_NCHECKS]; /**< some rule tests the check: look it up early */
 	int has_delayed[VG_NSTAGES];

@@ -255,8 +255,20 @@ static void print_dns_summary(const struct vg_session *s, enum fmt f)
 static void end_stage(struct vg_session *s, enum vg_stage st, const struct vg_decision *d, size_t *done,
     enum fmt f, int *status)
 {
+	const struct vg_decision *w;
+	size_t i, nw = vg_session_warnings(s, &w);
+
 	print_checks(s, st, f);
-	print_decision(d, f);
+	for (i = 0; f == FMT_TEXT && i < nw; i++)
+		printf("  warn:     rule %s (%s)%s%s\n", w[i].rule, w[i].match, w[i].text[0] ? ": " : "", w[i].text);
+	print_decision(d, f);     /* ends the kv stage line */
+	for (i = 0; f == FMT_KV && i < nw; i++) {
+		printf("warn stage=%s", vg_stage_name(st));
+		kv("rule", w[i].rule);
+		kv("match", w[i].match);
+		kv("text", w[i].text);
+		putchar('\n');
+	}
 	print_dns(s, vg_stage_name(st), done, f);
 	*status = outcome(*status, d);
 }
