@@ -15,6 +15,10 @@ our_addresses     192.0.2.25, 2001:db8::25
 local_domains     example.org, .sub.example.org
 relay_domains     backup.example.net
 trusted_networks  127.0.0.1/32, 198.51.100.0/24, 2001:db8:1::/48
+# never the system's resolver: a closed loopback port fails every lookup at once
+resolver          127.0.0.1:9
+dns_timeout       100ms
+dns_attempts      1
 rule rcpt  rcpt-syntax     rcpt_syntax=invalid   reject 501 5.1.3 "Bad recipient address syntax"
 rule rcpt  relay-denied    relay=denied          reject 554 5.7.1 "<%{rcpt}>: Relay access denied"
 rule rcpt  postmaster      rcpt_postmaster=yes   accept
@@ -167,6 +171,20 @@ out=$("$VIGIE" -n -c "$CONF" 2>&1); rc=$?
 is "$rc" 0 "vigie -n on a good config exits 0"
 "$VIGIE" -n -c "$srcdir/etc/vigie.conf" >/dev/null 2>&1
 is "$?" 0 "shipped etc/vigie.conf passes -n"
+# warn rules: logged by the daemon, shown by explain (they decide nothing).
+WARN=(-c "$CONF" -o 'rule=mail note-null sender_syntax=null warn "null sender from %{client_addr}"'
+	-o 'rule=mail note-quiet sender_syntax=null warn')
+out=$("$VIGIE" explain "${WARN[@]}" --client 192.0.2.1 --helo client.example.net --from '<>' --rcpt u@example.org 2>&1)
+rc=$?
+like "$out" "  warn:     rule note-null \(sender_syntax=null\): null sender from 192\.0\.2\.1" "explain shows a warn rule that held, with its text"
+like "$out" "  warn:     rule note-quiet \(sender_syntax=null\)$" "... and one without a text"
+is "$rc" 0 "... which decide nothing: exit 0"
+out=$("$VIGIE" explain "${WARN[@]}" --format=kv --client 192.0.2.1 --helo client.example.net --from '<>' --rcpt u@example.org 2>&1)
+like "$out" '^warn stage=mail rule=note-null match="sender_syntax=null" text="null sender from 192.0.2.1"$' "kv: one warn line per warn rule"
+out=$("$VIGIE" explain "${WARN[@]}" --client 192.0.2.1 --helo client.example.net --from a@example.net --rcpt u@example.org 2>&1)
+! printf '%s\n' "$out" | grep -q 'warn:'
+ok $? "no warn line when the rule does not hold"
+
 "$VIGIE" explain -c "$CONF" >/dev/null 2>&1
 is "$?" 64 "explain without --client/--rcpt is a usage error"
 like "$("$VIGIE" -V)" "^vigie [0-9]" "-V prints the version"
