@@ -909,8 +909,16 @@ static void parse_rule(struct loader *ld, const struct entry *e)
 		const struct tok *t = &e->t[i];
 		char want = r.action == VG_ACT_REJECT ? '5' : r.action == VG_ACT_TEMPFAIL ? '4' : 0;
 
+		/* warn with the reply it would give: logged as "would reject/tempfail", decides nothing */
+		if (r.action == VG_ACT_WARN) {
+			if (t->s[0] != '4' && t->s[0] != '5') {
+				err_tok(ld, t, "expected a 4XX or 5XX SMTP code for warn, found '%s'", t->s);
+				goto fail;
+			}
+			want = t->s[0];
+		}
 		if (want == 0) {
-			err_tok(ld, t, "only reject and tempfail take an SMTP code");
+			err_tok(ld, t, "only reject, tempfail and warn take an SMTP code");
 			goto fail;
 		}
 		if (strlen(t->s) != 3 || t->s[0] != want || t->s[1] < '0' || t->s[1] > '5' ||
@@ -952,8 +960,8 @@ static void parse_rule(struct loader *ld, const struct entry *e)
 		vg_strlcpy(r.esc + 1, ".7.1", sizeof(r.esc) - 1);
 	}
 	if (r.text == NULL)
-		r.text = vg_strdup(r.action == VG_ACT_REJECT ? "Rejected by local policy" :
-		    r.action == VG_ACT_TEMPFAIL ? "Temporary failure, try again later" : "");
+		r.text = vg_strdup(r.code >= 500 ? "Rejected by local policy" :
+		    r.code >= 400 ? "Temporary failure, try again later" : "");
 	if (r.text == NULL) {
 		err_tok(ld, &e->t[0], "out of memory");
 		goto fail;

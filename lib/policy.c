@@ -466,7 +466,10 @@ static enum vg_action eval_stage(struct vg_session *s, enum vg_stage st, struct 
 		describe_match(s, r, d->match, sizeof(d->match));
 		expand_text(s, r->text, d->text, sizeof(d->text));
 		if (r->action == VG_ACT_WARN) {
-			log_line(s, "warn", d, d->text[0] != '\0');
+			/* with a reply, the warn says what a reject/tempfail rule would have done */
+			log_line(s, d->code == 0 ? "warn" : d->code >= 500 ? "would reject" : "would tempfail", d,
+			    d->text[0] != '\0' || d->code != 0);
+			vg_stats_decision(st, "warn", d->rule);     /* counted as a rule fired, not as a decision */
 			if (s->nwarns < VG_MAX_WARNS)
 				s->warns[s->nwarns++] = *d;
 			continue;

@@ -259,13 +259,26 @@ static void end_stage(struct vg_session *s, enum vg_stage st, const struct vg_de
 	size_t i, nw = vg_session_warnings(s, &w);
 
 	print_checks(s, st, f);
-	for (i = 0; f == FMT_TEXT && i < nw; i++)
-		printf("  warn:     rule %s (%s)%s%s\n", w[i].rule, w[i].match, w[i].text[0] ? ": " : "", w[i].text);
+	for (i = 0; f == FMT_TEXT && i < nw; i++) {
+		if (w[i].code)
+			printf("  warn:     rule %s (%s): would %s: %d %s %s\n", w[i].rule, w[i].match,
+			    w[i].code >= 500 ? "reject" : "tempfail", w[i].code, w[i].esc, w[i].text);
+		else
+			printf("  warn:     rule %s (%s)%s%s\n", w[i].rule, w[i].match, w[i].text[0] ? ": " : "", w[i].text);
+	}
 	print_decision(d, f);     /* ends the kv stage line */
 	for (i = 0; f == FMT_KV && i < nw; i++) {
 		printf("warn stage=%s", vg_stage_name(st));
 		kv("rule", w[i].rule);
 		kv("match", w[i].match);
+		if (w[i].code) {
+			char code[16];
+
+			snprintf(code, sizeof(code), "%d", w[i].code);
+			kv("would", w[i].code >= 500 ? "reject" : "tempfail");
+			kv("code", code);
+			kv("esc", w[i].esc);
+		}
 		kv("text", w[i].text);
 		putchar('\n');
 	}

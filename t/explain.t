@@ -181,6 +181,17 @@ like "$out" "  warn:     rule note-quiet \(sender_syntax=null\)$" "... and one w
 is "$rc" 0 "... which decide nothing: exit 0"
 out=$("$VIGIE" explain "${WARN[@]}" --format=kv --client 192.0.2.1 --helo client.example.net --from '<>' --rcpt u@example.org 2>&1)
 like "$out" '^warn stage=mail rule=note-null match="sender_syntax=null" text="null sender from 192.0.2.1"$' "kv: one warn line per warn rule"
+# A warn rule with the reply it would give: "would reject", and the mail goes on.
+out=$("$VIGIE" explain -c "$CONF" -o 'rule=mail try-null sender_syntax=null warn 550 5.7.1 "no null sender from %{client_addr}"' \
+	--client 192.0.2.1 --helo client.example.net --from '<>' --rcpt u@example.org 2>&1)
+rc=$?
+like "$out" "  warn:     rule try-null \(sender_syntax=null\): would reject: 550 5\.7\.1 no null sender from 192\.0\.2\.1" "a warn rule with a reply: explain shows what it would do"
+is "$rc" 0 "... and it decides nothing: exit 0"
+out=$("$VIGIE" explain -c "$CONF" -o 'rule=mail try-null sender_syntax=null warn 451' --format=kv \
+	--client 192.0.2.1 --helo client.example.net --from '<>' --rcpt u@example.org 2>&1)
+like "$out" '^warn stage=mail rule=try-null match="sender_syntax=null" would=tempfail code=451 esc=4\.7\.1 text="Temporary failure, try again later"$' "kv: would=tempfail with the default reply"
+out=$(cd "$T_TMP" && "$VIGIE" -f -c "$CONF" -o 'rule=mail try-null sender_syntax=null warn 250' -o log=stderr 2>&1)
+like "$out" "expected a 4XX or 5XX SMTP code for warn, found '250'" "warn with a non-refusal code: a configuration error"
 out=$("$VIGIE" explain "${WARN[@]}" --client 192.0.2.1 --helo client.example.net --from a@example.net --rcpt u@example.org 2>&1)
 ! printf '%s\n' "$out" | grep -q 'warn:'
 ok $? "no warn line when the rule does not hold"

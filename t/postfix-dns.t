@@ -43,9 +43,9 @@ FROM=someone@spammer.test refused "sender domain listed" user@example.org \
 	'^554 5\.7\.1 Service unavailable; sender domain blocked using rhs\.test$' "${P[@]}" 192.0.2.10
 accepted "HELO that does not exist, no rDNS: warned, accepted" user@example.org "${P[@]}" 192.0.2.12 \
 	--helo nonexistent.good.test
-vigie_log_grep "warn: MAIL from [^ ]*\[192\.0\.2\.12\]: HELO name <nonexistent\.good\.test> does not exist.*rule=helo-nxdomain" >/dev/null
+vigie_log_grep "would reject: MAIL from [^ ]*\[192\.0\.2\.12\]: 550 5\.7\.1 <nonexistent\.good\.test>: Helo command rejected: host not found;.*rule=helo-nxdomain" >/dev/null
 ok $? "the HELO NXDOMAIN warning is logged"
-vigie_log_grep "warn: MAIL from [^ ]*\[192\.0\.2\.12\]: client \[192\.0\.2\.12\] has no forward-confirmed reverse DNS.*rule=fcrdns" >/dev/null
+vigie_log_grep "would reject: MAIL from [^ ]*\[192\.0\.2\.12\]: 550 5\.7\.25 Client \[192\.0\.2\.12\] has no forward-confirmed reverse DNS;.*rule=fcrdns" >/dev/null
 ok $? "the FCrDNS warning is logged"
 # Senders (the shipped sender rules; the test login alice@example.org owns @example.org).
 AUTH=(--auth PLAIN --auth-user "$PF_SASL_USER@$PF_SASL_REALM" --auth-password "$PF_SASL_PASSWORD")
