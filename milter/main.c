@@ -239,8 +239,9 @@ static double now_s(void)
  * new connections, lets the open ones finish (at most shutdown_timeout
  * seconds; a second signal cuts it short), and only then stops libmilter.
  * SIGHUP reloads the configuration (libmilter would take it as a stop).
- * The main thread is the one Linux hands a process signal to while it
- * waits for it, ahead of libmilter's signal thread.
+ * The main thread keeps these three unblocked, with a handler, so that
+ * Linux always hands them to it rather than to libmilter's signal thread
+ * (see run_milter).
  */
 /** Where the configuration comes from, for reloads. */
 struct conf_source {
@@ -344,85 +345,129 @@ static void reload(struct conf_source *src)
 	vg_config_unref(cfg);
 }
 
+/*
+ * Set by the handler of SIGHUP, SIGTERM and SIGINT, which runs in the main
+ * thread only: the other threads, libmilter's included, block them.
+ */
+static volatile sig_atomic_t hup_pending, stop_signal, stop_count;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP) {
+		hup_pending = 1;
+	} else {
+		stop_signal = sig;
+		stop_count = stop_count + 1;
+	}
+}
+
 static int run_milter(const struct vg_config *cfg, struct conf_source *src)
 {
 	struct milter_run run;
+	struct sigaction sa;
 	pthread_t tid;
-	sigset_t set;
-	int sig = 0, rc;
+	sigset_t all, wait_set, handled;
+	int sig = 0, rc, seen;
 	double deadline, next_check;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&all);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGINT);
+	sigaddset(&all, SIGHUP);
+	sigaddset(&all, SIGUSR1);
+	sigaddset(&all, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	run.main_thread = pthread_self();
 	run.rc = MI_FAILURE;
 	if ((rc = pthread_create(&tid, NULL, milter_thread, &run)) != 0) {
 		vg_log(LOG_ERR, "cannot start the milter thread: %s", strerror(rc));
 		return MI_FAILURE;
 	}
+	/*
+	 * libmilter's signal thread waits for SIGHUP, SIGTERM and SIGINT, and
+	 * stops the milter at once when it gets one: sessions in the middle of
+	 * a transaction are left unanswered, and a reload becomes a stop.  The
+	 * kernel gives a signal sent to the process to its main thread when
+	 * that thread accepts it, and a thread accepts it in sigwait only
+	 * while it waits: a signal arriving during a reload or a drain step
+	 * would go to libmilter.  So these three stay unblocked here, always,
+	 * with a handler that notes them; the waits below wake for them
+	 * (EINTR) and look at the notes, at least once a second.  SIGUSR1
+	 * and SIGUSR2 nobody else waits for: they are taken with sigtimedwait.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&handled);
+	sigaddset(&handled, SIGHUP);
+	sigaddset(&handled, SIGTERM);
+	sigaddset(&handled, SIGINT);
+	sigemptyset(&wait_set);
+	sigaddset(&wait_set, SIGUSR1);
+	sigaddset(&wait_set, SIGUSR2);
+	pthread_sigmask(SIG_UNBLOCK, &handled, NULL);
 	watch_config(src, cfg);
 	next_check = now_s() + src->check_s;
 	for (;;) {
 		const char *changed;
+		/* at most 1 s, so a signal noted just before the wait is not left waiting */
+		double wait = src->check_s > 0 ? next_check - now_s() : 1.0;
+		struct timespec ts;
 
-		if (src->check_s > 0) {
-			double wait = next_check - now_s();
-			struct timespec ts;
-
-			if (wait < 0)
-				wait = 0;
-			ts.tv_sec = (time_t)wait;
-			ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
-			sig = sigtimedwait(&set, NULL, &ts);
-		} else {
-			int got;
-
-			sig = sigwait(&set, &got) == 0 ? got : -1;
+		if (stop_count > 0) {
+			sig = stop_signal;
+			break;
 		}
-		if (sig < 0) {
-			if (src->check_s <= 0 || now_s() < next_check)
-				continue;        /* EINTR, or woken early */
-			/* reload_check: a file the configuration came from changed */
+		if (hup_pending) {
+			hup_pending = 0;
+			changed_file(src);       /* what SIGHUP reads now is seen */
+			reload(src);
 			next_check = now_s() + src->check_s;
-			if ((changed = changed_file(src)) != NULL) {
-				vg_log(LOG_INFO, "reload: %s changed", changed);
-				reload(src);
-				next_check = now_s() + src->check_s;
-			}
 			continue;
 		}
+		if (wait < 0)
+			wait = 0;
+		if (wait > 1.0)
+			wait = 1.0;
+		ts.tv_sec = (time_t)wait;
+		ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
+		sig = sigtimedwait(&wait_set, NULL, &ts);
 		if (sig == SIGUSR1) {
 			vg_stats_log();
 			continue;
 		}
-		if (sig != SIGHUP)
-			break;
-		changed_file(src);       /* what SIGHUP reads now is seen */
-		reload(src);
+		if (sig == SIGUSR2)
+			break;               /* smfi_main returned on its own */
+		if (src->check_s <= 0 || now_s() < next_check)
+			continue;            /* a handler ran, or the second passed */
+		/* reload_check: a file the configuration came from changed */
 		next_check = now_s() + src->check_s;
+		if ((changed = changed_file(src)) != NULL) {
+			vg_log(LOG_INFO, "reload: %s changed", changed);
+			reload(src);
+			next_check = now_s() + src->check_s;
+		}
 	}
 	if (sig != SIGUSR2) {
 		struct timespec tick = { 0, 100 * 1000 * 1000 };
-		int second = 0;
+		int ended = 0;
 
+		seen = stop_count;
 		vg_milter_drain();
 		vg_log(LOG_INFO, "%s: stopping; %d connection(s) open, waiting up to %d s for them; new ones are tempfailed",
 		    sig == SIGINT ? "SIGINT" : "SIGTERM", vg_milter_active(), cfg->shutdown_timeout);
 		deadline = now_s() + cfg->shutdown_timeout;
-		while (vg_milter_active() > 0 && now_s() < deadline) {
-			second = sigtimedwait(&set, NULL, &tick);
-			if (second == SIGTERM || second == SIGINT || second == SIGUSR2)
-				break;
-		}
+		while (vg_milter_active() > 0 && now_s() < deadline && stop_count == seen && !ended)
+			ended = sigtimedwait(&wait_set, NULL, &tick) == SIGUSR2;
 		if (vg_milter_active() > 0)
 			vg_log(LOG_WARNING, "stopping with %d connection(s) still open (%s); the MTA applies its milter default action",
-			    vg_milter_active(), second == SIGTERM || second == SIGINT ? "second signal" : "shutdown_timeout");
-		smfi_stop();
+			    vg_milter_active(), stop_count != seen ? "second signal" : "shutdown_timeout");
+		if (!ended)
+			smfi_stop();
 	}
 	pthread_join(tid, NULL);
 	return run.rc;
