@@ -29,7 +29,7 @@ enum {
 
 #define VG_DNS_MAX_SERVERS 8
 #define VG_DNS_NAME_MAX    255   /**< presentation form, no trailing dot */
-#define VG_DNS_TXT_MAX     4096  /**< longest TXT answer kept (strings concatenated) */
+#define VG_DNS_TXT_MAX     65535 /**< longest TXT answer kept (strings concatenated): a whole DNS message, so an SPF policy is never cut */
 
 /** Outcome of one lookup. */
 enum vg_dns_status {
