@@ -361,7 +361,12 @@ static void on_signal(int sig)
 	}
 }
 
-static int run_milter(const struct vg_config *cfg, struct conf_source *src)
+/**
+ * Run the milter until a signal stops it.  *left is set to the number of
+ * connections still open when vigie stopped them itself (-1 when
+ * smfi_main returned on its own and was joined).
+ */
+static int run_milter(const struct vg_config *cfg, struct conf_source *src, int *left)
 {
 	struct milter_run run;
 	struct sigaction sa;
@@ -377,6 +382,7 @@ static int run_milter(const struct vg_config *cfg, struct conf_source *src)
 	sigaddset(&all, SIGUSR1);
 	sigaddset(&all, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	*left = -1;
 	run.main_thread = pthread_self();
 	run.rc = MI_FAILURE;
 	if ((rc = pthread_create(&tid, NULL, milter_thread, &run)) != 0) {
@@ -466,8 +472,17 @@ static int run_milter(const struct vg_config *cfg, struct conf_source *src)
 		if (vg_milter_active() > 0)
 			vg_log(LOG_WARNING, "stopping with %d connection(s) still open (%s); the MTA applies its milter default action",
 			    vg_milter_active(), stop_count != seen ? "second signal" : "shutdown_timeout");
-		if (!ended)
-			smfi_stop();
+		/*
+		 * Every session is answered (or past shutdown_timeout): the
+		 * process ends now, without smfi_stop.  libmilter's teardown
+		 * adds nothing here: its listener waits out a poll timeout
+		 * (about 5 s), and its worker pool destroys a mutex and a
+		 * condition its workers still wait on (ThreadSanitizer sees it).
+		 */
+		if (!ended) {
+			*left = vg_milter_active();
+			return MI_SUCCESS;
+		}
 	}
 	pthread_join(tid, NULL);
 	return run.rc;
@@ -535,7 +550,7 @@ int main(int argc, char **argv)
 	const char *conf = VIGIE_CONF, *overrides[MAX_OVERRIDES + 1], *err, *upath;
 	struct vg_config *cfg;
 	struct vg_cfgerr errs;
-	int opt, foreground = 0, check_only = 0, noverrides = 0, rc;
+	int opt, foreground = 0, check_only = 0, noverrides = 0, rc, left = -1;
 	mode_t old_umask;
 
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
@@ -597,6 +612,7 @@ int main(int argc, char **argv)
 	if (cfg->chroot_dir != NULL && *cfg->chroot_dir != '\0' && geteuid() != 0) {
 		fprintf(stderr, "vigie: chroot %s: only root can chroot; start vigie as root or remove chroot\n",
 		    cfg->chroot_dir);
+		vg_config_unref(cfg);
 		return EXIT_CONFIG;
 	}
 	if (vg_log_open(cfg->log, cfg->log_facility, cfg->log_level, foreground, &err) < 0) {
@@ -648,12 +664,22 @@ int main(int argc, char **argv)
 		struct conf_source src = { conf, overrides, cfg, NULL, 0, 0 };
 		size_t i;
 
-		rc = run_milter(cfg, &src);
+		rc = run_milter(cfg, &src, &left);
 		for (i = 0; i < src.nseen; i++)
 			free(src.seen[i].path);
 		free(src.seen);
 	}
 	vg_log(LOG_INFO, "vigie stopped (%s)", rc == MI_SUCCESS ? "normal" : "libmilter error");
+	if (left >= 0) {
+		/* stopped by a signal: libmilter's threads end with the process */
+		vg_stats_http_stop();
+		if (upath != NULL)
+			unlink(upath);
+		vg_log_close();
+		if (left > 0)
+			_exit(0);        /* sessions still in callbacks: no exit handlers under them */
+		exit(0);
+	}
 	vg_stats_http_stop();
 	vg_milter_set_config(NULL);
 	if (upath != NULL)
