@@ -794,10 +794,12 @@ static int parse_cond(struct loader *ld, struct vg_rule *r, const struct tok *t,
 			const char *why;
 			if (vg_cidr_parse(v, &cidr, &why) < 0) {
 				err_at(ld, t->file, t->line, t->col + (int)(v - t->s), "%s: '%s'", why, v);
+				vg_netlist_free(&c->nets);   /* the networks before it: a failed condition is not kept */
 				return -1;
 			}
 			if (vg_netlist_add(&c->nets, &cidr) < 0) {
 				err_tok(ld, t, "out of memory");
+				vg_netlist_free(&c->nets);
 				return -1;
 			}
 		} else {

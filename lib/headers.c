@@ -107,7 +107,8 @@ void vg_hdr_auth_results(struct vstr *out, const char *authserv_id, const struct
 {
 	int i;
 
-	vg_hdr_add_value(out, is_hostname(authserv_id) ? authserv_id : "localhost", VALUE_MAX);
+	/* Whole (a host name is at most 253 bytes): cut, it would name another authserv-id. */
+	vg_hdr_add_value(out, is_hostname(authserv_id) ? authserv_id : "localhost", 253);
 	if (n == 0) {
 		vstr_adds(out, "; none");
 		return;

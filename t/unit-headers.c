@@ -89,6 +89,19 @@ int main(void)
 	tap_is(v.buf, "mx.example.org; none", "no method: none");
 	vstr_free(&v);
 
+	{
+		/* Found by t/fuzz/fuzz-headers: an authserv-id of 201-253 bytes was cut to 200. */
+		char longid[254];
+		memset(longid, 'a', 253);
+		memcpy(longid + 240, ".example.org", 13);
+		vstr_init(&v, 0);
+		vg_hdr_auth_results(&v, longid, m, 0);
+		tap_ok(strncmp(v.buf, longid, 252) == 0 && strcmp(v.buf + 252, "; none") == 0,
+		    "a 252-byte authserv-id is written whole");
+		tap_ok(vg_hdr_claims_authserv(v.buf, longid), "and our own header claims it");
+		vstr_free(&v);
+	}
+
 	vstr_init(&v, 0);
 	vg_hdr_received_spf(&v, "pass", "mx.example.org", "192.0.2.1", "user@example.net", "client.example.net",
 	    "mailfrom", "example.net");
