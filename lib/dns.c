@@ -1586,76 +1586,96 @@ static void fail_all(struct vg_dns_batch *b)
 			lookup_finish(b->v[i], answer_tempfail(b->v[i]->name, b->v[i]->type, "out of memory"));
 }
 
+/**
+ * One round of the wait loop: poll every open socket until something is
+ * ready or until the earliest retry time (never past deadline_ms), read
+ * what came, start the retries that are due.  Open lookups are never
+ * failed here.  -1 when the batch could not go on (out of memory, poll
+ * error): every open lookup has then failed.
+ */
+static int wait_round(struct vg_dns_batch *b, int64_t deadline_ms)
+{
+	int64_t now = vg_dns_now_ms(), wake = deadline_ms;
+	size_t i, np = 0;
+	int timeout, rc;
+
+	if (b->rbuf == NULL && (b->rbuf = malloc(RBUF_SIZE)) == NULL) {
+		fail_all(b);
+		return -1;
+	}
+	if (pfd_reserve(b, b->n * (UDP_SLOTS + 1)) < 0) {
+		fail_all(b);
+		return -1;
+	}
+	for (i = 0; i < b->n; i++) {
+		struct lookup *l = b->v[i];
+		int s;
+
+		if (l->ans != NULL)
+			continue;
+		if (l->next_ms < wake)
+			wake = l->next_ms;
+		for (s = 0; s < UDP_SLOTS; s++) {
+			if (l->udp_fd[s] < 0)
+				continue;
+			b->pfd[np] = (struct pollfd){ .fd = l->udp_fd[s], .events = POLLIN };
+			b->own[np++] = (struct pfd_owner){ .li = i, .slot = s };
+		}
+		if (l->tfd >= 0) {
+			b->pfd[np] = (struct pollfd){ .fd = l->tfd,
+			    .events = l->tstate == TCP_READING ? POLLIN : POLLOUT };
+			b->own[np++] = (struct pfd_owner){ .li = i, .slot = -1 };
+		}
+	}
+	timeout = wake <= now ? 0 : (wake - now > INT_MAX ? INT_MAX : (int)(wake - now));
+	rc = poll(b->pfd, (nfds_t)np, timeout);
+	if (rc < 0 && errno != EINTR && errno != EAGAIN) {
+		fail_all(b);         /* cannot happen with a valid set; do not spin */
+		return -1;
+	}
+	for (i = 0; rc > 0 && i < np; i++) {
+		struct lookup *l = b->v[b->own[i].li];
+		int s = b->own[i].slot;
+
+		if (b->pfd[i].revents == 0 || l->ans != NULL)
+			continue;
+		/* the socket may have been closed or replaced by an earlier event */
+		if (s >= 0 && l->udp_fd[s] == b->pfd[i].fd)
+			udp_read(b, l, s);
+		else if (s < 0 && l->tfd == b->pfd[i].fd)
+			tcp_io(b, l);
+	}
+	now = vg_dns_now_ms();
+	for (i = 0; i < b->n; i++) {
+		struct lookup *l = b->v[i];
+
+		if (l->ans == NULL && now >= l->next_ms) {
+			l->timedout = 1;
+			srv_count(b, l->cur_server, SRV_TIMEOUTS);
+			next_attempt(b, l, now);
+		}
+	}
+	return 0;
+}
+
 void vg_dns_wait(struct vg_dns_batch *b, const int *idx, size_t n, int64_t deadline_ms)
 {
 	if (b == NULL)
 		return;
-	if (b->rbuf == NULL && (b->rbuf = malloc(RBUF_SIZE)) == NULL) {
-		fail_all(b);
-		return;
-	}
 	while (!all_done(b, idx, n)) {
-		int64_t now = vg_dns_now_ms(), wake = deadline_ms;
-		size_t i, np = 0;
-		int timeout, rc;
-
-		if (pfd_reserve(b, b->n * (UDP_SLOTS + 1)) < 0) {
-			fail_all(b);
+		if (wait_round(b, deadline_ms) < 0)
 			return;
-		}
-		for (i = 0; i < b->n; i++) {
-			struct lookup *l = b->v[i];
-			int s;
-
-			if (l->ans != NULL)
-				continue;
-			if (l->next_ms < wake)
-				wake = l->next_ms;
-			for (s = 0; s < UDP_SLOTS; s++) {
-				if (l->udp_fd[s] < 0)
-					continue;
-				b->pfd[np] = (struct pollfd){ .fd = l->udp_fd[s], .events = POLLIN };
-				b->own[np++] = (struct pfd_owner){ .li = i, .slot = s };
-			}
-			if (l->tfd >= 0) {
-				b->pfd[np] = (struct pollfd){ .fd = l->tfd,
-				    .events = l->tstate == TCP_READING ? POLLIN : POLLOUT };
-				b->own[np++] = (struct pfd_owner){ .li = i, .slot = -1 };
-			}
-		}
-		timeout = wake <= now ? 0 : (wake - now > INT_MAX ? INT_MAX : (int)(wake - now));
-		rc = poll(b->pfd, (nfds_t)np, timeout);
-		if (rc < 0 && errno != EINTR && errno != EAGAIN) {
-			fail_all(b);         /* cannot happen with a valid set; do not spin */
-			return;
-		}
-		for (i = 0; rc > 0 && i < np; i++) {
-			struct lookup *l = b->v[b->own[i].li];
-			int s = b->own[i].slot;
-
-			if (b->pfd[i].revents == 0 || l->ans != NULL)
-				continue;
-			/* the socket may have been closed or replaced by an earlier event */
-			if (s >= 0 && l->udp_fd[s] == b->pfd[i].fd)
-				udp_read(b, l, s);
-			else if (s < 0 && l->tfd == b->pfd[i].fd)
-				tcp_io(b, l);
-		}
-		now = vg_dns_now_ms();
-		for (i = 0; i < b->n; i++) {
-			struct lookup *l = b->v[i];
-
-			if (l->ans == NULL && now >= l->next_ms) {
-				l->timedout = 1;
-				srv_count(b, l->cur_server, SRV_TIMEOUTS);
-				next_attempt(b, l, now);
-			}
-		}
-		if (!all_done(b, idx, n) && now >= deadline_ms) {
+		if (!all_done(b, idx, n) && vg_dns_now_ms() >= deadline_ms) {
 			cut_at_deadline(b, idx, n);
 			return;
 		}
 	}
+}
+
+void vg_dns_poll(struct vg_dns_batch *b)
+{
+	if (b != NULL && !all_done(b, NULL, 0))
+		wait_round(b, vg_dns_now_ms());
 }
 
 const struct vg_dns_answer *vg_dns_result(const struct vg_dns_batch *b, int idx)

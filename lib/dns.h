@@ -190,6 +190,12 @@ int vg_dns_add(struct vg_dns_batch *b, const char *name, uint16_t type);
  * "malformed answer" rather than "timeout".
  */
 void vg_dns_wait(struct vg_dns_batch *b, const int *idx, size_t n, int64_t deadline_ms);
+/**
+ * Take in the replies that have come, without waiting (retries due are
+ * sent; nothing is failed): lets a caller start the lookups that depend on
+ * an answer as soon as it is there.
+ */
+void vg_dns_poll(struct vg_dns_batch *b);
 /** The answer of a lookup, or NULL while it is still open. */
 const struct vg_dns_answer *vg_dns_result(const struct vg_dns_batch *b, int idx);
 

@@ -544,6 +544,11 @@ static void decide_early(struct vg_session *s, enum vg_stage st, struct vg_decis
 		vg_helo_prefetch(s);
 	if (st == VG_STAGE_MAIL)
 		vg_sender_prefetch(s);
+	if (st == VG_STAGE_HELO || st == VG_STAGE_MAIL) {
+		vg_spf_prefetch(s, st);
+		if (s->uses[VG_CK_RDNS] || s->uses[VG_CK_HELO_RDNS])
+			vg_rdns_advance(s);
+	}
 	vg_lists_prefetch(s, st);
 	a = eval_stage(s, st, d);
 	if (a == VG_ACT_REJECT || a == VG_ACT_TEMPFAIL) {

@@ -27,6 +27,44 @@ void vg_rdns_prefetch(struct vg_session *s)
 }
 
 /**
+ * The PTR names to forward-confirm: the first MAX_PTR_NAMES non-empty ones
+ * of the answer; their A (or AAAA) lookups are added to the batch and
+ * their indexes put in idx.  The check and the early start below ask the
+ * very same lookups, so the batch asks each once.
+ */
+static int add_forward(struct vg_session *s, struct vg_dns_batch *b, const struct vg_dns_answer *a, int *idx)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < a->n && n < MAX_PTR_NAMES; i++) {
+		if (a->rr[i].text == NULL || a->rr[i].text[0] == '\0')
+			continue;
+		if (s->ptr_name[0] == '\0')
+			vg_strlcpy(s->ptr_name, a->rr[i].text, sizeof(s->ptr_name));
+		idx[n++] = vg_dns_add(b, a->rr[i].text, s->ip.v4 ? VG_T_A : VG_T_AAAA);
+	}
+	return n;
+}
+
+void vg_rdns_advance(struct vg_session *s)
+{
+	char name[VG_DNS_NAME_MAX + 1];
+	const struct vg_dns_answer *a;
+	struct vg_dns_batch *b;
+	int idx[MAX_PTR_NAMES], p;
+
+	if (!s->have_ip || (s->cfg->rdns_from_mta && s->macros[VG_M_CLIENT_RESOLVE][0] != '\0') ||
+	    (b = vg_session_dns(s)) == NULL || vg_dns_ptr_name(&s->ip, name, sizeof(name)) < 0)
+		return;
+	p = vg_dns_add(b, name, VG_T_PTR);
+	vg_dns_poll(b);
+	a = vg_dns_result(b, p);
+	if (a != NULL && a->status == VG_DNS_ANSWER)
+		add_forward(s, b, a, idx);
+}
+
+/**
  * The MTA's own verdict, when the admin trusts it (rdns_from_mta):
  * {client_resolve} is OK, FORGED, FAIL or TEMP in Sendmail and Postfix,
  * {client_name} the confirmed name, {client_ptr} the PTR name.
@@ -79,13 +117,7 @@ int vg_check_rdns(struct vg_session *s)
 	if (a->status != VG_DNS_ANSWER)
 		return VG_RDNS_NONE;
 	/* Forward-confirm the first few names, all at once. */
-	for (i = 0; (size_t)i < a->n && n < MAX_PTR_NAMES; i++) {
-		if (a->rr[i].text == NULL || a->rr[i].text[0] == '\0')
-			continue;
-		if (s->ptr_name[0] == '\0')
-			vg_strlcpy(s->ptr_name, a->rr[i].text, sizeof(s->ptr_name));
-		idx[n++] = vg_dns_add(b, a->rr[i].text, s->ip.v4 ? VG_T_A : VG_T_AAAA);
-	}
+	n = add_forward(s, b, a, idx);
 	if (n == 0)
 		return VG_RDNS_NONE;
 	vg_session_dns_wait(s, idx, (size_t)n);

@@ -79,6 +79,10 @@ void vg_session_dns_wait(struct vg_session *s, const int *idx, size_t n);
 /* rdns.c */
 /** Start the PTR lookup of the client (CONNECT). */
 void vg_rdns_prefetch(struct vg_session *s);
+/** If the PTR answer has come, start its forward lookups now (no waiting). */
+void vg_rdns_advance(struct vg_session *s);
+/** Start the first SPF lookup (the TXT of the identity's domain) of a stage: HELO or MAIL. */
+void vg_spf_prefetch(struct vg_session *s, enum vg_stage st);
 /** The rdns check. */
 int vg_check_rdns(struct vg_session *s);
 /** The helo_rdns coherence check. */

@@ -49,6 +49,23 @@ static int none(struct vg_session *s, int which)
 	return VG_SPF_NONE;
 }
 
+void vg_spf_prefetch(struct vg_session *s, enum vg_stage st)
+{
+	char hbuf[VG_DNS_NAME_MAX + 1];
+	const char *domain = NULL;
+	struct vg_dns_batch *b;
+
+	if (st == VG_STAGE_HELO && s->uses[VG_CK_SPF_HELO])
+		domain = vg_helo_name(s, hbuf, sizeof(hbuf));
+	else if (st == VG_STAGE_MAIL && s->uses[VG_CK_SPF_MAILFROM] && s->sender_ok)
+		domain = s->sender_null ? vg_helo_name(s, hbuf, sizeof(hbuf)) :
+		    s->sender_domain[0] ? s->sender_domain : NULL;
+	/* (an authenticated client is known only at MAIL: a HELO prefetch may be one query too many) */
+	if (domain == NULL || skip(s) || (b = vg_session_dns(s)) == NULL)
+		return;
+	vg_dns_add(b, domain, VG_T_TXT);
+}
+
 int vg_check_spf_helo(struct vg_session *s)
 {
 	char hbuf[VG_DNS_NAME_MAX + 1];
