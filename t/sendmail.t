@@ -165,7 +165,7 @@ sm_accepted "HELO claims to be us, but trusted" user@example.org --helo mx.examp
 # shipped default) vigie asks the DNS and warns; with yes it takes
 # Sendmail's word.
 sm_accepted "client with a name in Sendmail's hosts only" user@example.org --local-interface 127.0.0.3
-like "$(vigie_line 'rule=fcrdns')" 'warn: MAIL from confirmed3\.client\.test\[127\.0\.0\.3\]: .* match=rdns=none' \
+like "$(vigie_line 'rule=fcrdns')" 'would reject: MAIL from confirmed3\.client\.test\[127\.0\.0\.3\]: .* match=rdns=none' \
 	"rdns_from_mta=no: vigie's own lookup finds no rDNS for 127.0.0.3 (warned)"
 
 # --- vigie down: F=T means tempfail, never an accept --------------------------
@@ -191,7 +191,7 @@ sm_accepted "rdns_from_mta=yes, confirmed name" user@example.org --local-interfa
 line=$(vigie_log_grep "from=<$M@[^>]*> .*rule=fcrdns" 0)
 is "$line" "" "rdns_from_mta=yes: {client_resolve}=OK for 127.0.0.5: no FCrDNS warning"
 sm_accepted "rdns_from_mta=yes, no name" user@example.org --local-interface 127.0.0.7
-like "$(vigie_line 'rule=fcrdns')" 'warn: MAIL from unknown\[127\.0\.0\.7\]: .* match=rdns=none' \
+like "$(vigie_line 'rule=fcrdns')" 'would reject: MAIL from unknown\[127\.0\.0\.7\]: .* match=rdns=none' \
 	"rdns_from_mta=yes: {client_resolve}=FAIL for 127.0.0.7: warned"
 sm_refused "rdns_from_mta=yes, untrusted -> foreign" user@foreign.example '^554 5\.7\.1 ' vigie --local-interface 127.0.0.5
 
