@@ -1658,6 +1658,14 @@ struct vg_config *vg_config_load(const char *path, const char *const *overrides,
 		h[sizeof(h) - 1] = '\0';
 		cfg->hostname = vg_strdup(h);
 	}
+	if (cfg->hostname != NULL) {
+		/* one form everywhere: the authserv-id we write is the one we recognise */
+		size_t n = strlen(cfg->hostname);
+
+		if (n > 1 && cfg->hostname[n - 1] == '.')
+			cfg->hostname[n - 1] = '\0';
+		vg_lower(cfg->hostname);
+	}
 	if (errs->count > 0) {
 		vg_config_unref(cfg);
 		return NULL;

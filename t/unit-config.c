@@ -86,6 +86,7 @@ int main(void)
 	static const char *const ov[] = { "socket=inet:2525@127.0.0.1", "local_domains=a.example, .b.example",
 		"rule=rcpt extra trusted=yes accept", NULL };
 	static const char *const badov[] = { "nokey", "socket_mode=999", NULL };
+	static const char *const hostov[] = { "hostname=MX.Example.ORG.", NULL };
 
 	snprintf(confdir, sizeof(confdir), "%s/t/conf", srcdir ? srcdir : ".");
 	fixtures("good-", 1);
@@ -127,6 +128,14 @@ int main(void)
 		tap_ok(!vg_domlist_match(&cfg->local_domains, "b.example"), "leading dot does not match the domain itself");
 		tap_ok(cfg->nrules[VG_STAGE_RCPT] == 4, "-o rule appends a rule");
 	}
+	vg_config_unref(cfg);
+	vg_cfgerr_free(&errs);
+
+	/* hostname: one form (the authserv-id we write must be the one we recognise). */
+	vg_cfgerr_init(&errs);
+	cfg = vg_config_load(path, hostov, &errs);
+	tap_ok(cfg != NULL && strcmp(cfg->hostname, "mx.example.org") == 0,
+	    "hostname: lower-case, trailing dot dropped (%s)", cfg ? cfg->hostname : "no config");
 	vg_config_unref(cfg);
 	vg_cfgerr_free(&errs);
 
