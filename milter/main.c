@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -488,6 +490,34 @@ static int run_milter(const struct vg_config *cfg, struct conf_source *src, int 
 	return run.rc;
 }
 
+/**
+ * TCP_NODELAY on libmilter's listening TCP socket (connections accepted
+ * from it inherit it on Linux).  vigie often writes two packets in a row
+ * that get no answer (two headers added at end of message, then the
+ * reply): with Nagle the second waits for the MTA's delayed ACK, 40 ms a
+ * message on loopback.  libmilter does not hand out its socket, so it is
+ * found: the one listening TCP socket open at this point.
+ */
+static void tcp_nodelay_listener(void)
+{
+	int fd, one = 1;
+
+	for (fd = 0; fd < 1024; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int listening = 0;
+		socklen_t ll = sizeof(listening);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ll) < 0 || !listening)
+			continue;
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+			vg_log(LOG_WARNING, "TCP_NODELAY on the milter socket: %s", strerror(errno));
+	}
+}
+
 static int ready_fd = -1;   /**< daemon mode: tells the waiting parent we are up */
 
 /**
@@ -643,6 +673,8 @@ int main(int argc, char **argv)
 	}
 	if (upath != NULL && socket_perms(cfg, upath) < 0)
 		return 1;
+	if (upath == NULL)
+		tcp_nodelay_listener();
 	if (!foreground && daemonize() < 0) {
 		fprintf(stderr, "vigie: cannot become a daemon: %s\n", strerror(errno));
 		return 1;
