@@ -15,7 +15,7 @@ srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 why=$(dns_missing) || skip_all "$why"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (vigie runs as user nobody)"
 [ -x "$VIGIE" ] || bail "no vigie binary at $VIGIE"
-faults_raw_client || bail "cannot take the raw milter client from t/milter.t"
+faults_raw_client || bail "the raw milter client t/lib/raw-milter.pl does not run"
 dns_start || bail "cannot start the test DNS world"
 
 FAKE=$(free_port) || bail "no free port"

@@ -14,7 +14,7 @@ srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 
 command -v perl >/dev/null 2>&1 || skip_all "perl not installed"
 [ -x "$VIGIE" ] || bail "no vigie binary at $VIGIE"
-faults_raw_client || bail "cannot take the raw milter client from t/milter.t"
+faults_raw_client || bail "the raw milter client t/lib/raw-milter.pl does not run"
 
 CONF=$T_TMP/vigie.conf
 LOG=$T_TMP/vigie.log
