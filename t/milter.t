@@ -513,7 +513,9 @@ EOF
 		else
 			show_logs
 		fi
-		out=$(runuser -u nobody -- "$VIGIE" -f -c "$CONF" -o "socket=unix:$T_TMP/nochroot.sock" -o log=stderr 2>&1)
+		# (a copy nobody may run: the build tree may be root's alone)
+		cp "$VIGIE" "$T_TMP/vigie-copy" && chmod 755 "$T_TMP/vigie-copy"
+		out=$(runuser -u nobody -- "$T_TMP/vigie-copy" -f -c "$CONF" -o "socket=unix:$T_TMP/nochroot.sock" -o log=stderr 2>&1)
 		st=$?
 		[ $st -eq 78 ] && printf '%s\n' "$out" | grep -q "only root can chroot"
 		ok $? "chroot: started as another user, vigie refuses to start (status $st, want 78) and says why"

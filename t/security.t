@@ -29,7 +29,9 @@ for _t in useradd groupadd userdel groupdel setpriv; do
 	command -v "$_t" >/dev/null 2>&1 || skip_all "$_t not installed"
 done
 
-RAW=$srcdir/t/lib/security-raw.pl
+# A copy other users can read: the source tree may be root's alone (/root/...).
+RAW=$T_TMP/security-raw.pl
+cp "$srcdir/t/lib/security-raw.pl" "$RAW" && chmod 644 "$RAW" || bail "cannot copy the raw client"
 RUN=$T_TMP/run
 mkdir -p "$RUN" && chmod 755 "$RUN"
 SOCK=$RUN/vigie.sock
