@@ -192,6 +192,11 @@ static int norm_name(const char *in, char *out)
 	return 0;
 }
 
+int vg_dns_name_norm(const char *name, char out[VG_DNS_NAME_MAX + 1])
+{
+	return norm_name(name, out);
+}
+
 /** Append the reversed address and the zone; -1 when it does not fit. */
 static int reverse_name(const struct vg_ip *ip, const char *zone, char *out, size_t outsz)
 {

@@ -196,6 +196,14 @@ void vg_dns_wait(struct vg_dns_batch *b, const int *idx, size_t n, int64_t deadl
  * an answer as soon as it is there.
  */
 void vg_dns_poll(struct vg_dns_batch *b);
+
+/**
+ * A name as the lookups take it: one trailing dot dropped, lower-cased
+ * into out; -1 for what cannot be asked (empty, an empty label, a label
+ * over 63 or a name over 253 bytes, a byte that is not printable ASCII,
+ * a blank or a backslash).
+ */
+int vg_dns_name_norm(const char *name, char out[VG_DNS_NAME_MAX + 1]);
 /** The answer of a lookup, or NULL while it is still open. */
 const struct vg_dns_answer *vg_dns_result(const struct vg_dns_batch *b, int idx);
 

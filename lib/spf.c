@@ -933,7 +933,8 @@ static int expand(struct eval *e, const char *dom, const char *s, size_t n, stru
  */
 static int fix_name(char *s)
 {
-	size_t n = strlen(s), i, label = 0;
+	char scratch[VG_DNS_NAME_MAX + 1];
+	size_t n = strlen(s);
 
 	if (n > 0 && s[n - 1] == '.')
 		s[--n] = '\0';
@@ -945,20 +946,9 @@ static int fix_name(char *s)
 		n -= (size_t)(dot + 1 - s);
 		memmove(s, dot + 1, n + 1);
 	}
-	if (n == 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return -1;
-			label = 0;
-		} else if (!vg_isprint(c) || c == ' ' || c == '\\' || ++label > 63) {
-			return -1;
-		}
-	}
-	return label > 0 ? 0 : -1;
+	if (n == 0 || s[n - 1] == '.')
+		return -1;               /* empty, or an empty last label ("a..") */
+	return vg_dns_name_norm(s, scratch);
 }
 
 /**
