@@ -138,10 +138,6 @@ ok $? "no file descriptor left open by the faults ($fd now, $FD0 before)"
 ok $? "threads back to the baseline ($th now, $TH0 before)"
 stop_vigie
 is "$VIGIE_STATUS" 0 "vigie exits 0 on SIGTERM"
-if grep -aqE 'AddressSanitizer|LeakSanitizer|runtime error:' "$VIGIE_OUT"; then
-	ok 1 "no sanitizer report"; grep -aE -A5 'AddressSanitizer|LeakSanitizer|runtime error:' "$VIGIE_OUT" | head -30 | sed 's/^/#   /'
-else
-	ok 0 "no sanitizer report"
-fi
+no_sanitizer_report "$VIGIE_OUT" "no sanitizer report"
 
 done_testing

@@ -185,9 +185,5 @@ VIGIE_PID=""
 grep -q "SIGTERM: stopping" "$LOG"
 ok $? "SIGTERM during a reload: vigie's own stop (drain), not libmilter's"
 is "$VIGIE_STATUS" 0 "vigie exits 0 on SIGTERM"
-if grep -aqE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T_TMP/stderr"; then
-	ok 1 "no sanitizer report"; grep -aE -A5 'AddressSanitizer|LeakSanitizer|runtime error:' "$T_TMP/stderr" | head -30 | sed 's/^/#   /'
-else
-	ok 0 "no sanitizer report"
-fi
+no_sanitizer_report "$T_TMP/stderr" "no sanitizer report"
 done_testing

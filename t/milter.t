@@ -424,12 +424,7 @@ fi
 
 stop_vigie
 is "$VIGIE_STATUS" 0 "vigie exits 0 on SIGTERM"
-if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T_TMP/vigie.stderr" 2>/dev/null; then
-	ok 1 "no sanitizer report on vigie's stderr"
-	grep -E -A5 'AddressSanitizer|LeakSanitizer|runtime error:' "$T_TMP/vigie.stderr" | head -40 | sed 's/^/#   /'
-else
-	ok 0 "no sanitizer report on vigie's stderr"
-fi
+no_sanitizer_report "$T_TMP/vigie.stderr" "no sanitizer report on vigie's stderr"
 
 # ------------------------------------------ delay_reject no: stage replies
 

@@ -107,7 +107,7 @@ ok $? "vigie still runs after 8 reloads under load"
 ok $? "every reload logged ($(grep -c 'reload: .* loaded' "$LOG"))"
 stop_vigie
 is "$VIGIE_STATUS" 0 "SIGTERM afterwards: exit 0"
-if grep -qiE "sanitizer|runtime error" "$T_TMP/stderr"; then ok 1 "no sanitizer report"; cat "$T_TMP/stderr"; else ok 0 "no sanitizer report"; fi
+no_sanitizer_report "$T_TMP/stderr" "no sanitizer report"
 
 # reload_check: a changed file: list is noticed and the configuration
 # reloaded, without a signal; a broken one is reported once and the running

@@ -325,12 +325,7 @@ serves "64 kB arguments"
 stopped() {
 	stop_vigie
 	is "$VIGIE_STATUS" 0 "$1: vigie exits 0 on SIGTERM"
-	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T_TMP/vigie.stderr"; then
-		ok 1 "$1: no sanitizer report on vigie's stderr"
-		grep -E -A5 'AddressSanitizer|LeakSanitizer|runtime error:' "$T_TMP/vigie.stderr" | head -40 | sed 's/^/#   /'
-	else
-		ok 0 "$1: no sanitizer report on vigie's stderr"
-	fi
+	no_sanitizer_report "$T_TMP/vigie.stderr" "$1: no sanitizer report on vigie's stderr"
 }
 stopped "milter protocol"
 

@@ -77,6 +77,18 @@ start_vigie() {
 	T_PIDS="$T_PIDS $VIGIE_PID"
 }
 
+# no_sanitizer_report FILE DESCRIPTION: a test point that FILE (a vigie's
+# stderr) holds no sanitizer report (ASan, LeakSanitizer, UBSan's "runtime
+# error", TSan); the report is shown when there is one.
+no_sanitizer_report() {
+	if grep -aqiE 'sanitizer|runtime error' "$1" 2>/dev/null; then
+		ok 1 "$2"
+		grep -aiE -A5 'sanitizer|runtime error' "$1" | head -40 | sed 's/^/#   /'
+	else
+		ok 0 "$2"
+	fi
+}
+
 # stop_vigie: SIGTERM the vigie started last and wait for it (libmilter may take seconds).
 stop_vigie() {
 	[ -n "${VIGIE_PID:-}" ] || return 0
