@@ -30,6 +30,19 @@ for _t in useradd groupadd userdel groupdel setpriv; do
 done
 
 # A copy other users can read: the source tree may be root's alone (/root/...).
+# Under ThreadSanitizer, every byte libmilter reads grows TSan's shadow
+# memory too: the RSS bounds are asserted in the plain and ASan builds.
+TSAN_BUILD=""
+ldd "$VIGIE" 2>/dev/null | grep -q libtsan && TSAN_BUILD=yes
+# rss_bound GROWTH_KB DESCRIPTION: the test point "grew by less than 1 MB"
+rss_bound() {
+	if [ -n "$TSAN_BUILD" ]; then
+		diag "$2: not asserted in the TSan build (its shadow memory grows with what is read)"
+	else
+		[ "$1" -lt 1024 ]
+		ok $? "$2"
+	fi
+}
 RAW=$T_TMP/security-raw.pl
 cp "$srcdir/t/lib/security-raw.pl" "$RAW" && chmod 644 "$RAW" || bail "cannot copy the raw client"
 RUN=$T_TMP/run
@@ -276,8 +289,8 @@ hwm1=$(kb VmHWM)
 res=$(cat "$T_TMP"/big.* | grep '^big ' | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 is "$res" " 4 big eof;" "four 1 MB commands: each connection closed by libmilter, no reply"
 diag "VmRSS ${rss0} kB before, ${rss1} kB with the 1 MB commands in flight; VmHWM ${hwm0} -> ${hwm1} kB"
-[ $((rss1 - rss0)) -lt 1024 ] && [ $((hwm1 - hwm0)) -lt 1024 ]
-ok $? "1 MB commands: VmRSS and VmHWM grow by less than 1 MB ($((rss1 - rss0)) / $((hwm1 - hwm0)) kB)"
+g=$((rss1 - rss0)); [ $((hwm1 - hwm0)) -gt "$g" ] && g=$((hwm1 - hwm0))
+rss_bound "$g" "1 MB commands: VmRSS and VmHWM grow by less than 1 MB ($((rss1 - rss0)) / $((hwm1 - hwm0)) kB)"
 serves "1 MB commands"
 
 # 64 kB arguments, under libmilter's limit: vigie's own length limits
@@ -315,8 +328,7 @@ w=$(tail -c +$((pos + 1)) "$LOGF" | awk '{ if (length($0) > m) m = length($0) } 
 [ "$w" -le 1500 ]
 ok $? "64 kB arguments: log lines stay short (longest $w bytes)"
 diag "64 kB arguments: VmHWM ${hwm0} -> ${hwm1} kB"
-[ $((hwm1 - hwm0)) -lt 1024 ]
-ok $? "64 kB arguments: VmHWM grows by less than 1 MB ($((hwm1 - hwm0)) kB)"
+rss_bound $((hwm1 - hwm0)) "64 kB arguments: VmHWM grows by less than 1 MB ($((hwm1 - hwm0)) kB)"
 serves "64 kB arguments"
 
 # ------------------------------------------------------------------ stop
